@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/** `llmf`: the llm-factory command line. */
+import { Command, InvalidArgumentError } from 'commander';
+import { isLLMError } from '../spec/errors.ts';
+import { runChat } from './chat.ts';
+import { runEmulate } from './emulate.ts';
+import { runTokens } from './tokens.ts';
+
+function number(kind: 'integer' | 'number', min = 0) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < min || (kind === 'integer' && !Number.isInteger(parsed))) {
+      throw new InvalidArgumentError(
+        `expected ${kind === 'integer' ? 'an integer' : 'a number'} ≥ ${min}, got "${value}"`,
+      );
+    }
+    return parsed;
+  };
+}
+
+const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+
+const program = new Command()
+  .name('llmf')
+  .description('llm-factory: one interface to every major LLM provider')
+  .showHelpAfterError();
+
+program
+  .command('chat')
+  .description('ask a model; with no key in the environment, the built-in emulator answers')
+  .argument(
+    '[prompt...]',
+    'the prompt (read from stdin when omitted and piped; a conversation at a terminal)',
+  )
+  .option('-p, --provider <name>', 'provider: openai, azure, openai-compatible')
+  .option('-m, --model <model>', "model, or 'provider/model'")
+  .option('--base-url <url>', 'API root (OpenAI: the /v1 URL)')
+  .option('-s, --system <text>', 'system message')
+  .option('-t, --temperature <n>', 'sampling temperature', number('number'))
+  .option('--max-tokens <n>', 'most tokens in the answer', number('integer', 1))
+  .option('--no-stream', 'wait for the whole answer instead of streaming')
+  .option('--json', 'print the whole result as JSON')
+  .action((prompt: string[], flags) => runChat(prompt, flags, io));
+
+program
+  .command('emulate')
+  .description('run the local emulator that speaks the providers’ wire protocols')
+  .option('--port <n>', 'port (0 = any free one)', number('integer'), 8787)
+  .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--latency-ms <n>', 'delay before each response', number('number'))
+  .option('--ttft-ms <n>', 'extra delay before the first streamed token', number('number'))
+  .option('--tokens-per-second <n>', 'stream pace', number('number'))
+  .option('--fault <kind[:n]>', 'a fault for every request (see README)')
+  .option('--retry-after-ms <n>', 'wait asked for by rate-limit faults', number('number'))
+  .action((flags) => runEmulate(flags, process.stdout));
+
+program
+  .command('tokens')
+  .description('count tokens (exact for OpenAI encodings)')
+  .argument('[text...]', 'text to count (or --file, or stdin)')
+  .option('-m, --model <model>', 'model whose tokenizer to use', 'gpt-4o')
+  .option('-f, --file <path>', 'count the tokens of a file')
+  .action((text: string[], flags) => runTokens(text, flags, io));
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const message = isLLMError(error) || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`llmf: ${message}\n`);
+  process.exitCode = 1;
+});

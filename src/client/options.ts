@@ -1,0 +1,156 @@
+/**
+ * Client options: every public option with its default, and strict validation that names the field that
+ * is wrong (a typo such as `timeout` for `timeoutMs` is caught, not ignored).
+ */
+import type { Dispatcher } from 'undici';
+import type { PoolOptions } from '../http/transport.ts';
+import { LLMConfigurationError } from '../spec/errors.ts';
+
+export interface RetrySettings {
+  /** Delay before the first retry when the server gives no hint, before jitter. Default 500. */
+  initialDelayMs?: number;
+  /** Ceiling for the exponential backoff. Default 8 000. */
+  maxDelayMs?: number;
+  /** Longest `retry-after` we wait for; a longer hint fails at once with `retryAfterMs` set. Default 60 000. */
+  maxRetryAfterMs?: number;
+}
+
+export interface ClientOptions {
+  /** The model (for Azure: the deployment). Default: the provider's default model. */
+  model?: string;
+  /** The API key. Default: the provider's environment variable (e.g. `OPENAI_API_KEY`). */
+  apiKey?: string;
+  /** The API root as the provider's official SDK means it (OpenAI: the `/v1` URL). */
+  baseURL?: string;
+  /** Retries after the first attempt. Default 2 (3 attempts in all). */
+  maxRetries?: number;
+  /** Time allowed for one attempt, in ms; for a stream, until the response starts. Default 60 000. */
+  timeoutMs?: number;
+  /** Longest silence between two chunks of a response body, in ms. Default 30 000. */
+  streamIdleTimeoutMs?: number;
+  /** Time allowed for a whole call, all attempts and waits included, in ms. Default: none. */
+  deadlineMs?: number;
+  /** Model used by `generateEmbeddings`. Default: the provider's (OpenAI: `text-embedding-3-small`). */
+  embeddingModel?: string;
+  /** Headers added to every request. */
+  headers?: Record<string, string>;
+  /** Backoff tuning. */
+  retry?: RetrySettings;
+  /** Connection pool limits for this origin (pools are shared per origin and settings). */
+  pool?: PoolOptions;
+  /** A custom undici dispatcher (a proxy agent, say) instead of the shared pool. */
+  dispatcher?: Dispatcher;
+  /** OpenAI: `OpenAI-Organization` header. Default `OPENAI_ORG_ID`. */
+  organization?: string;
+  /** OpenAI: `OpenAI-Project` header. Default `OPENAI_PROJECT_ID`. */
+  project?: string;
+  /** Azure: the resource URL. Default `AZURE_OPENAI_ENDPOINT`. */
+  endpoint?: string;
+  /** Azure: the `api-version`. Default `OPENAI_API_VERSION`, then 2024-10-21. */
+  apiVersion?: string;
+  /** Azure: an Entra ID access token, used instead of the key. Default `AZURE_OPENAI_AD_TOKEN`. */
+  azureADToken?: string;
+}
+
+type Kind = 'string' | 'url' | 'count' | 'duration' | 'headers' | 'object' | 'dispatcher';
+
+const SCHEMA: Record<keyof ClientOptions, Kind> = {
+  model: 'string',
+  apiKey: 'string',
+  baseURL: 'url',
+  maxRetries: 'count',
+  timeoutMs: 'duration',
+  streamIdleTimeoutMs: 'duration',
+  deadlineMs: 'duration',
+  embeddingModel: 'string',
+  headers: 'headers',
+  retry: 'object',
+  pool: 'object',
+  dispatcher: 'dispatcher',
+  organization: 'string',
+  project: 'string',
+  endpoint: 'url',
+  apiVersion: 'string',
+  azureADToken: 'string',
+};
+
+const NESTED: Record<'retry' | 'pool', Record<string, Kind>> = {
+  retry: { initialDelayMs: 'duration', maxDelayMs: 'duration', maxRetryAfterMs: 'duration' },
+  pool: { connections: 'count', keepAliveTimeoutMs: 'duration' },
+};
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object')
+    return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+function check(path: string, kind: Kind, value: unknown): void {
+  const fail = (expected: string) => {
+    // Never echo a credential back, even a malformed one.
+    const shown = /key|token/i.test(path) ? `a ${typeof value}` : describe(value);
+    throw new LLMConfigurationError(`Invalid option \`${path}\`: expected ${expected}, got ${shown}`);
+  };
+  switch (kind) {
+    case 'string':
+      if (typeof value !== 'string' || value.length === 0) fail('a non-empty string');
+      return;
+    case 'url':
+      if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+        fail('an http(s) URL');
+      }
+      return;
+    case 'count':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail('a non-negative integer');
+      return;
+    case 'duration':
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+        fail('a positive number of milliseconds');
+      return;
+    case 'headers':
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        fail('an object of header strings');
+      for (const [name, header] of Object.entries(value as object)) {
+        if (typeof header !== 'string') fail(`a string for header "${name}"`);
+      }
+      return;
+    case 'object':
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an object');
+      return;
+    case 'dispatcher':
+      if (typeof (value as { request?: unknown })?.request !== 'function') fail('an undici Dispatcher');
+      return;
+  }
+}
+
+/** Throws `LLMConfigurationError` naming the first unknown or ill-typed option. */
+export function validateClientOptions(options: unknown): asserts options is ClientOptions {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new LLMConfigurationError(`Client options must be an object, got ${describe(options)}`);
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const kind = SCHEMA[name as keyof ClientOptions];
+    if (!kind) {
+      const known = Object.keys(SCHEMA);
+      const hint = known.find((k) => k.toLowerCase().startsWith(name.toLowerCase().slice(0, 5)));
+      throw new LLMConfigurationError(
+        `Unknown option \`${name}\`${hint ? ` (did you mean \`${hint}\`?)` : ''}; known options: ${known.join(', ')}`,
+      );
+    }
+    check(name, kind, value);
+    if (name === 'retry' || name === 'pool') {
+      for (const [inner, innerValue] of Object.entries(value as object)) {
+        const innerKind = NESTED[name][inner];
+        if (!innerKind) {
+          throw new LLMConfigurationError(
+            `Unknown option \`${name}.${inner}\`; known: ${Object.keys(NESTED[name]).join(', ')}`,
+          );
+        }
+        if (innerValue !== undefined) check(`${name}.${inner}`, innerKind, innerValue);
+      }
+    }
+  }
+}

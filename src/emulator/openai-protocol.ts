@@ -1,0 +1,537 @@
+/**
+ * The OpenAI wire protocol in the emulator, at OpenAI's paths (`/v1/chat/completions`, `/v1/embeddings`,
+ * `/v1/models`) and Azure's (`/openai/deployments/{deployment}/…?api-version=…`), with each service's
+ * auth, headers, error bodies and SSE framing.
+ */
+import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
+import { embeddingDimension, embedText, toBase64 } from './embeddings.ts';
+import {
+  type Exchange,
+  headerOf,
+  nextRequestId,
+  sendJson,
+  stallForever,
+  startSse,
+  wait,
+  writeRaw,
+} from './exchange.ts';
+import { baseReply, shapeReply, streamPieces } from './replies.ts';
+
+type Flavor = 'openai' | 'azure';
+type Json = Record<string, unknown>;
+
+const MODELS = [
+  'gpt-4.1-mini',
+  'gpt-4.1',
+  'gpt-4o',
+  'gpt-4o-mini',
+  'gpt-5-mini',
+  'o4-mini',
+  'text-embedding-3-small',
+  'text-embedding-3-large',
+];
+
+function openaiError(
+  message: string,
+  type: string | null,
+  code: string | null,
+  param: string | null = null,
+): Json {
+  return { error: { message, type, param, code } };
+}
+
+function commonHeaders(flavor: Flavor, requestId: string): Record<string, string> {
+  const headers: Record<string, string> = { 'x-request-id': requestId, 'openai-processing-ms': '1' };
+  if (flavor === 'azure') headers['apim-request-id'] = requestId;
+  else {
+    headers['openai-version'] = '2020-10-01';
+    headers['x-ratelimit-limit-requests'] = '10000';
+    headers['x-ratelimit-remaining-requests'] = '9999';
+    headers['x-ratelimit-reset-requests'] = '6ms';
+    headers['x-ratelimit-limit-tokens'] = '30000000';
+    headers['x-ratelimit-remaining-tokens'] = '29999000';
+    headers['x-ratelimit-reset-tokens'] = '2ms';
+  }
+  return headers;
+}
+
+/** Answers the request if its path is one of OpenAI's or Azure's; false otherwise. */
+export async function handleOpenAIProtocol(exchange: Exchange): Promise<boolean> {
+  const { pathname } = exchange.url;
+  const method = exchange.req.method ?? 'GET';
+  const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(pathname);
+  let flavor: Flavor;
+  let operation: string;
+  let deployment: string | undefined;
+  if (azure) {
+    flavor = 'azure';
+    deployment = decodeURIComponent(azure[1]!);
+    operation = azure[2]!;
+  } else if (pathname.startsWith('/openai/v1/')) {
+    flavor = 'azure';
+    operation = pathname.slice('/openai/v1/'.length);
+  } else if (pathname.startsWith('/v1/')) {
+    flavor = 'openai';
+    operation = pathname.slice('/v1/'.length);
+  } else {
+    return false;
+  }
+  const requestId = nextRequestId(flavor === 'azure' ? '' : 'req_');
+  const headers = commonHeaders(flavor, requestId);
+
+  if (!authorized(exchange, flavor, headers)) return true;
+  if (azure && !exchange.url.searchParams.get('api-version')) {
+    sendJson(exchange, 404, { error: { code: '404', message: 'Resource not found' } }, headers);
+    return true;
+  }
+
+  if (method === 'GET' && operation === 'models') {
+    const created = 1_700_000_000;
+    sendJson(
+      exchange,
+      200,
+      { object: 'list', data: MODELS.map((id) => ({ id, object: 'model', created, owned_by: 'system' })) },
+      headers,
+    );
+    return true;
+  }
+  if (method !== 'POST' || (operation !== 'chat/completions' && operation !== 'embeddings')) {
+    sendJson(
+      exchange,
+      404,
+      openaiError(`Invalid URL (${method} ${pathname})`, 'invalid_request_error', null),
+      headers,
+    );
+    return true;
+  }
+  let body: Json;
+  try {
+    body = JSON.parse(exchange.rawBody) as Json;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
+  } catch {
+    sendJson(
+      exchange,
+      400,
+      openaiError(
+        'We could not parse the JSON body of your request. (HINT: This likely means you aren’t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
+        'invalid_request_error',
+        null,
+      ),
+      headers,
+    );
+    return true;
+  }
+  const model = deployment ?? (typeof body.model === 'string' ? body.model : undefined);
+  if (!model) {
+    sendJson(
+      exchange,
+      400,
+      openaiError('you must provide a model parameter', 'invalid_request_error', null),
+      headers,
+    );
+    return true;
+  }
+  if (await answerFault(exchange, flavor, model, headers, body.stream === true)) return true;
+  if (operation === 'embeddings') await embeddings(exchange, body, model, headers);
+  else await chat(exchange, flavor, body, model, headers);
+  return true;
+}
+
+function authorized(exchange: Exchange, flavor: Flavor, headers: Record<string, string>): boolean {
+  const bearer = headerOf(exchange, 'authorization')?.replace(/^Bearer\s+/i, '');
+  const key = flavor === 'azure' ? (headerOf(exchange, 'api-key') ?? bearer) : bearer;
+  if (key && (!exchange.apiKeys || exchange.apiKeys.includes(key))) return true;
+  if (flavor === 'azure') {
+    sendJson(
+      exchange,
+      401,
+      {
+        error: {
+          code: '401',
+          message:
+            'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+        },
+      },
+      headers,
+    );
+  } else if (!key) {
+    sendJson(
+      exchange,
+      401,
+      openaiError(
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        'invalid_request_error',
+        null,
+      ),
+      headers,
+    );
+  } else {
+    const masked = key.length > 8 ? `${key.slice(0, 3)}${'*'.repeat(key.length - 7)}${key.slice(-4)}` : '***';
+    sendJson(
+      exchange,
+      401,
+      openaiError(`Incorrect API key provided: ${masked}.`, 'invalid_request_error', 'invalid_api_key'),
+      headers,
+    );
+  }
+  return false;
+}
+
+/** Answers the faults that replace the whole response; true when it did. */
+async function answerFault(
+  exchange: Exchange,
+  flavor: Flavor,
+  model: string,
+  headers: Record<string, string>,
+  stream: boolean,
+): Promise<boolean> {
+  switch (exchange.fault) {
+    case 'rate-limit': {
+      const ms = exchange.retryAfterMs;
+      sendJson(
+        exchange,
+        429,
+        openaiError(
+          `Rate limit reached for ${model} in organization org-emulator on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in ${ms}ms.`,
+          'requests',
+          'rate_limit_exceeded',
+        ),
+        {
+          ...headers,
+          'retry-after': String(Math.max(1, Math.ceil(ms / 1000))),
+          'retry-after-ms': String(ms),
+          'x-ratelimit-remaining-requests': '0',
+        },
+      );
+      return true;
+    }
+    case 'server-error':
+      sendJson(
+        exchange,
+        500,
+        openaiError(
+          `The server had an error processing your request. Sorry about that! (Please include the request ID ${headers['x-request-id']} in your email.)`,
+          'server_error',
+          null,
+        ),
+        headers,
+      );
+      return true;
+    case 'stream-error':
+      if (stream) return false;
+      sendJson(
+        exchange,
+        500,
+        openaiError('The server had an error while processing your request.', 'server_error', null),
+        headers,
+      );
+      return true;
+    case 'unavailable':
+      sendJson(
+        exchange,
+        503,
+        openaiError('The service is temporarily unavailable. Please try again later.', 'server_error', null),
+        headers,
+      );
+      return true;
+    case 'overloaded':
+      sendJson(
+        exchange,
+        529,
+        openaiError('The engine is currently overloaded, please try again later', 'overloaded_error', null),
+        headers,
+      );
+      return true;
+    case 'content-filter':
+      if (flavor !== 'azure') return false;
+      sendJson(
+        exchange,
+        400,
+        {
+          error: {
+            message:
+              "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.",
+            type: null,
+            param: 'prompt',
+            code: 'content_filter',
+            status: 400,
+            innererror: {
+              code: 'ResponsibleAIPolicyViolation',
+              content_filter_result: { hate: { filtered: true, severity: 'high' } },
+            },
+          },
+        },
+        headers,
+      );
+      return true;
+    default:
+      return false;
+  }
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => (typeof part === 'object' && part && 'text' in part ? String(part.text) : ''))
+      .join('');
+  }
+  return '';
+}
+
+async function chat(
+  exchange: Exchange,
+  flavor: Flavor,
+  body: Json,
+  model: string,
+  headers: Record<string, string>,
+) {
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    sendJson(
+      exchange,
+      400,
+      openaiError(
+        "Missing required parameter: 'messages'.",
+        'invalid_request_error',
+        'missing_required_parameter',
+        'messages',
+      ),
+      headers,
+    );
+    return;
+  }
+  const messages = (body.messages as Json[]).map((message) => ({
+    role: String(message.role) as 'user',
+    content: textOf(message.content),
+  }));
+  const promptTokens = countOpenAIChatTokens(messages, model);
+  if (exchange.contextWindow !== undefined && promptTokens > exchange.contextWindow) {
+    sendJson(
+      exchange,
+      400,
+      openaiError(
+        `This model's maximum context length is ${exchange.contextWindow} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
+        'invalid_request_error',
+        'context_length_exceeded',
+        'messages',
+      ),
+      headers,
+    );
+    return;
+  }
+  const lastUser = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+  const forced = headerOf(exchange, 'x-emulator-reply');
+  const stop =
+    typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? (body.stop as string[]) : [];
+  const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
+  const reply = shapeReply(
+    forced ?? baseReply(JSON.stringify([model, messages]), lastUser),
+    model,
+    maxTokens,
+    stop,
+  );
+  let finishReason: string = reply.finishReason;
+  let text = reply.text;
+  if (exchange.fault === 'content-filter') {
+    finishReason = 'content_filter';
+    text = '';
+  }
+  const completionTokens = countOpenAITokens(text, model);
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+  const id = `chatcmpl-emu${headers['x-request-id']!.replace(/^req_/, '')}`;
+  const created = Math.floor(Date.now() / 1000);
+  const filterResults =
+    flavor === 'azure'
+      ? {
+          hate: { filtered: false, severity: 'safe' },
+          self_harm: { filtered: false, severity: 'safe' },
+          sexual: { filtered: false, severity: 'safe' },
+          violence: { filtered: false, severity: 'safe' },
+        }
+      : undefined;
+  await wait(exchange.timing.latencyMs);
+
+  if (body.stream !== true) {
+    const completion: Json = {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: text, refusal: null, annotations: [] },
+          logprobs: null,
+          finish_reason: finishReason,
+          ...(filterResults ? { content_filter_results: filterResults } : {}),
+        },
+      ],
+      usage,
+      service_tier: 'default',
+      system_fingerprint: 'fp_emulator',
+      ...(filterResults
+        ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: filterResults }] }
+        : {}),
+    };
+    const json = JSON.stringify(completion);
+    if (exchange.fault === 'malformed')
+      return sendJson(exchange, 200, json.slice(0, Math.floor(json.length / 2)), headers);
+    if (exchange.fault === 'stall') {
+      exchange.res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(json),
+        ...headers,
+      });
+      exchange.res.write(json.slice(0, Math.floor(json.length / 2)));
+      return stallForever(exchange);
+    }
+    return sendJson(exchange, 200, completion, headers);
+  }
+
+  const includeUsage = (body.stream_options as Json | undefined)?.include_usage === true;
+  const base = {
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    service_tier: 'default',
+    system_fingerprint: 'fp_emulator',
+  };
+  const chunk = (choices: Json[], extra: Json = {}) =>
+    `data: ${JSON.stringify({ ...base, choices, ...(includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
+  startSse(exchange, headers);
+  if (exchange.fault === 'malformed') {
+    writeRaw(
+      exchange,
+      `data: {"id":"${id}","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel\n\n`,
+    );
+    exchange.res.end();
+    return;
+  }
+  await wait(exchange.timing.timeToFirstTokenMs);
+  writeRaw(
+    exchange,
+    chunk([
+      {
+        index: 0,
+        delta: { role: 'assistant', content: '', refusal: null },
+        logprobs: null,
+        finish_reason: null,
+      },
+    ]),
+  );
+  const gap = exchange.timing.tokensPerSecond > 0 ? 1000 / exchange.timing.tokensPerSecond : 0;
+  let sent = 0;
+  for (const piece of streamPieces(text)) {
+    if (sent === 2 && exchange.fault === 'stall') return stallForever(exchange);
+    if (sent === 2 && exchange.fault === 'stream-error') {
+      writeRaw(
+        exchange,
+        `data: ${JSON.stringify(openaiError('The server had an error while processing your request. Sorry about that!', 'server_error', null))}\n\n`,
+      );
+      exchange.res.end();
+      return;
+    }
+    if (sent > 0 && gap > 0) await wait(gap);
+    if (
+      !writeRaw(
+        exchange,
+        chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]),
+      )
+    )
+      return;
+    sent++;
+  }
+  writeRaw(exchange, chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }]));
+  if (includeUsage) writeRaw(exchange, `data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+  writeRaw(exchange, 'data: [DONE]\n\n');
+  exchange.res.end();
+}
+
+async function embeddings(exchange: Exchange, body: Json, model: string, headers: Record<string, string>) {
+  const input = body.input;
+  const texts: string[] =
+    typeof input === 'string'
+      ? [input]
+      : Array.isArray(input)
+        ? input.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)))
+        : [];
+  if (texts.length === 0 || texts.some((text) => text.length === 0)) {
+    sendJson(
+      exchange,
+      400,
+      openaiError(
+        "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+        'invalid_request_error',
+        null,
+      ),
+      headers,
+    );
+    return;
+  }
+  if (texts.length > 2048) {
+    sendJson(
+      exchange,
+      400,
+      openaiError(
+        `'input' must have at most 2048 items, got ${texts.length}.`,
+        'invalid_request_error',
+        null,
+        'input',
+      ),
+      headers,
+    );
+    return;
+  }
+  let tokens = 0;
+  for (const text of texts) tokens += countOpenAITokens(text, model);
+  if (tokens > 300_000) {
+    sendJson(
+      exchange,
+      400,
+      openaiError(
+        `Requested ${tokens} tokens, max 300000 tokens per request`,
+        'max_tokens_per_request',
+        'max_tokens_per_request',
+      ),
+      headers,
+    );
+    return;
+  }
+  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : embeddingDimension(model);
+  const base64 = body.encoding_format === 'base64';
+  await wait(exchange.timing.latencyMs);
+  const data = texts.map((text, index) => {
+    const vector = embedText(text, dimensions);
+    return { object: 'embedding', index, embedding: base64 ? toBase64(vector) : Array.from(vector) };
+  });
+  const json = JSON.stringify({
+    object: 'list',
+    data,
+    model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+  if (exchange.fault === 'malformed')
+    return sendJson(exchange, 200, json.slice(0, Math.floor(json.length / 2)), headers);
+  if (exchange.fault === 'stall') {
+    exchange.res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(json),
+      ...headers,
+    });
+    exchange.res.write(json.slice(0, Math.floor(json.length / 2)));
+    return stallForever(exchange);
+  }
+  sendJson(exchange, 200, json, headers);
+}

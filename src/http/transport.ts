@@ -1,0 +1,269 @@
+/**
+ * The one place that talks HTTP. A keep-alive undici `Pool` per origin, shared by every client of that
+ * origin and closed when the last of them closes; a per-attempt timeout; an idle timeout between body
+ * chunks (undici's `bodyTimeout`); the caller's signal honoured at every step. Transport failures come
+ * out as typed errors (`classifyTransportError`), never as raw socket errors.
+ */
+import { type Dispatcher, Pool } from 'undici';
+import { LLMConnectionError, LLMError, LLMTimeoutError } from '../spec/errors.ts';
+import { abortError } from './abort.ts';
+import type { HeaderMap } from './retry-timing.ts';
+
+export interface PoolOptions {
+  /** Most sockets open to one origin at once. Default 128. */
+  connections?: number;
+  /** How long an idle keep-alive socket is kept, in ms. Default 30 000. */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface PreparedRequest {
+  /** Absolute URL. */
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+export interface SendOptions {
+  /** Time allowed for this attempt; for a stream, until the response headers arrive. */
+  timeoutMs: number;
+  /** Longest silence allowed between two body chunks. */
+  idleTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Epoch ms after which the whole operation (all attempts) is over. */
+  deadlineAt?: number | undefined;
+  /** Keep the attempt timer running until `done()` (non-streaming) or stop it at the headers (streaming). */
+  stream: boolean;
+  /** A dispatcher to use instead of the shared pool (proxies, tests). */
+  dispatcher?: Dispatcher | undefined;
+  context: { provider: string; model: string };
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: HeaderMap;
+  body: Dispatcher.ResponseData['body'];
+  /** Reads the whole body as text; transport failures while reading become typed errors. */
+  text(): Promise<string>;
+  /** Stops the timers and releases the socket if the body was not consumed. Idempotent. */
+  done(): void;
+  /** Types an error thrown while reading `body` (timeouts, resets, the caller's abort). */
+  classify(error: unknown): LLMError;
+}
+
+const DEFAULT_POOL: Required<PoolOptions> = { connections: 128, keepAliveTimeoutMs: 30_000 };
+
+interface PoolEntry {
+  pool: Pool;
+  users: number;
+}
+const pools = new Map<string, PoolEntry>();
+
+function poolKey(origin: string, options: PoolOptions): string {
+  return `${origin}|${options.connections ?? DEFAULT_POOL.connections}|${options.keepAliveTimeoutMs ?? DEFAULT_POOL.keepAliveTimeoutMs}`;
+}
+
+/**
+ * A handle on the shared pool for `origin`. Call `release()` when the owner closes; the pool closes when
+ * its last user has released it.
+ */
+export function acquirePool(
+  origin: string,
+  options: PoolOptions = {},
+): { pool: Pool; release: () => Promise<void> } {
+  const key = poolKey(origin, options);
+  let entry = pools.get(key);
+  if (!entry || entry.pool.closed || entry.pool.destroyed) {
+    const keepAlive = options.keepAliveTimeoutMs ?? DEFAULT_POOL.keepAliveTimeoutMs;
+    entry = {
+      pool: new Pool(origin, {
+        connections: options.connections ?? DEFAULT_POOL.connections,
+        keepAliveTimeout: keepAlive,
+        keepAliveMaxTimeout: Math.max(keepAlive, 600_000),
+        pipelining: 1,
+        // Our own timers govern; undici's defaults (300 s) would only mask them.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      }),
+      users: 0,
+    };
+    pools.set(key, entry);
+  }
+  entry.users++;
+  const held = entry;
+  let released = false;
+  return {
+    pool: held.pool,
+    release: async () => {
+      if (released) return;
+      released = true;
+      held.users--;
+      if (held.users <= 0 && pools.get(key) === held) {
+        pools.delete(key);
+        await held.pool.close().catch(() => held.pool.destroy());
+      }
+    },
+  };
+}
+
+/** Number of live shared pools (for tests and diagnostics). */
+export function openPoolCount(): number {
+  return pools.size;
+}
+
+const TIMEOUT = Symbol('attempt-timeout');
+const DEADLINE = Symbol('deadline');
+
+class TimerReason extends Error {
+  readonly kind: typeof TIMEOUT | typeof DEADLINE;
+  readonly ms: number;
+  constructor(kind: typeof TIMEOUT | typeof DEADLINE, ms: number) {
+    super(kind === TIMEOUT ? 'attempt timeout' : 'deadline');
+    this.kind = kind;
+    this.ms = ms;
+  }
+}
+
+/** Sends one attempt. Resolves once the response headers are in. */
+export async function send(
+  dispatcher: Dispatcher,
+  request: PreparedRequest,
+  options: SendOptions,
+): Promise<HttpResponse> {
+  const url = new URL(request.url);
+  const controller = new AbortController();
+  const userSignal = options.signal;
+  if (userSignal?.aborted) throw abortError(userSignal, options.context);
+
+  let timeoutMs = options.timeoutMs;
+  let reason: TimerReason = new TimerReason(TIMEOUT, timeoutMs);
+  if (options.deadlineAt !== undefined) {
+    const remaining = options.deadlineAt - Date.now();
+    if (remaining <= 0) throw deadlineError(options, 0);
+    if (remaining < timeoutMs) {
+      timeoutMs = remaining;
+      reason = new TimerReason(DEADLINE, remaining);
+    }
+  }
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => controller.abort(reason), timeoutMs);
+  const onUserAbort = () => controller.abort(userSignal?.reason);
+  userSignal?.addEventListener('abort', onUserAbort, { once: true });
+
+  let finished = false;
+  const stopTimer = () => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+  };
+  let body: Dispatcher.ResponseData['body'] | undefined;
+  const done = () => {
+    if (finished) return;
+    finished = true;
+    stopTimer();
+    userSignal?.removeEventListener('abort', onUserAbort);
+    if (body && !body.readableEnded && !body.destroyed) body.destroy();
+  };
+  const classify = (error: unknown) => classifyTransportError(error, controller.signal, userSignal, options);
+
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await dispatcher.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal: controller.signal,
+      headersTimeout: 0,
+      bodyTimeout: options.idleTimeoutMs,
+    });
+  } catch (error) {
+    done();
+    throw classify(error);
+  }
+  body = response.body;
+  if (options.stream) stopTimer();
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: response.body,
+    text: async () => {
+      try {
+        return await response.body.text();
+      } catch (error) {
+        throw classify(error);
+      } finally {
+        done();
+      }
+    },
+    done,
+    classify,
+  };
+}
+
+function deadlineError(options: SendOptions, ms: number): LLMTimeoutError {
+  return new LLMTimeoutError(
+    `Deadline exceeded${ms ? ` (${Math.round(ms)} ms left for the last attempt)` : ''}`,
+    {
+      ...options.context,
+      retryable: false,
+    },
+  );
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Turns whatever undici or the runtime threw into one of our typed errors. */
+export function classifyTransportError(
+  error: unknown,
+  attemptSignal: AbortSignal,
+  userSignal: AbortSignal | undefined,
+  options: Pick<SendOptions, 'context' | 'timeoutMs' | 'idleTimeoutMs'>,
+): LLMError {
+  if (error instanceof LLMError) return error;
+  if (userSignal?.aborted) return abortError(userSignal, options.context);
+  const reason = attemptSignal.aborted ? (attemptSignal.reason as unknown) : undefined;
+  if (reason instanceof TimerReason) {
+    if (reason.kind === DEADLINE) return deadlineError(options as SendOptions, 0);
+    return new LLMTimeoutError(`Request timed out after ${reason.ms} ms`, {
+      ...options.context,
+      retryable: true,
+      cause: error,
+    });
+  }
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new LLMTimeoutError(`No data from the server for ${options.idleTimeoutMs} ms`, {
+      ...options.context,
+      retryable: true,
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (code !== undefined && CONNECTION_CODES.has(code)) {
+    return new LLMConnectionError(`Connection failed (${code}): ${message}`, {
+      ...options.context,
+      retryable: true,
+      cause: error,
+    });
+  }
+  return new LLMConnectionError(`Request failed: ${message}`, {
+    ...options.context,
+    retryable: true,
+    cause: error,
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * Azure's additions to the OpenAI error shapes: content-filter errors (`code: content_filter` with
+ * `innererror` / `inner_error` details) and the Foundry variant where a 400 carries a whole chat
+ * completion whose `finish_reason` is `content_filter`.
+ */
+import { LLMContentFilterError, type LLMError } from '../../spec/errors.ts';
+import { redact } from '../../spec/redact.ts';
+import { mapOpenAIError } from '../openai/errors.ts';
+import type { CallContext, ErrorResponse } from '../provider.ts';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+function filteredCompletion(bodyText: string): string | undefined {
+  if (!bodyText.includes('content_filter')) return undefined;
+  try {
+    const body = JSON.parse(bodyText) as unknown;
+    if (!isObject(body) || !Array.isArray(body.choices)) return undefined;
+    for (const choice of body.choices) {
+      if (isObject(choice) && choice.finish_reason === 'content_filter') {
+        const results = isObject(choice.content_filter_results) ? choice.content_filter_results : {};
+        const error = isObject(results.error) ? results.error : {};
+        return typeof error.message === 'string' ? error.message : 'the response was filtered';
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+export function mapAzureError(response: ErrorResponse, context: CallContext): LLMError {
+  const filtered = filteredCompletion(response.bodyText);
+  if (filtered !== undefined) {
+    return new LLMContentFilterError(
+      redact(
+        `${context.provider} ${response.status} content_filter: ${filtered} (deployment ${context.model})`,
+        context.secrets,
+      ),
+      {
+        provider: context.provider,
+        model: context.model,
+        status: response.status,
+        providerCode: 'content_filter',
+        body: redact(response.bodyText, context.secrets),
+        retryable: false,
+      },
+    );
+  }
+  return mapOpenAIError(response, context);
+}

@@ -1,0 +1,63 @@
+/** The Azure OpenAI provider: OpenAI's wire format at deployment URLs, with Azure's auth and errors. */
+import type { PreparedRequest } from '../../http/transport.ts';
+import type { EmbeddingOptions } from '../../spec/types.ts';
+import { countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
+import { USER_AGENT } from '../openai/index.ts';
+import { chatCompletionBody, embeddingsBody } from '../openai/request.ts';
+import { parseOpenAIChatCompletion, parseOpenAIEmbeddings } from '../openai/response.ts';
+import { OpenAIStreamParser } from '../openai/stream.ts';
+import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import { mapAzureError } from './errors.ts';
+import { azureDeploymentUrl, azureMaxTokensField } from './request.ts';
+
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+export interface AzureAdapterSettings {
+  endpoint: string;
+  apiVersion: string;
+  apiKey?: string | undefined;
+  /** An Entra ID (Azure AD) access token, sent as a bearer token instead of `api-key`. */
+  azureADToken?: string | undefined;
+  headers: Record<string, string>;
+}
+
+export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdapter {
+  const common: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
+  if (settings.azureADToken) common.authorization = `Bearer ${settings.azureADToken}`;
+  else if (settings.apiKey) common['api-key'] = settings.apiKey;
+  Object.assign(common, settings.headers);
+  const jsonHeaders = { ...common, accept: 'application/json' };
+  const streamHeaders = { ...common, accept: 'text/event-stream' };
+
+  return {
+    name: 'azure',
+    origin: new URL(settings.endpoint).origin,
+    embeddingLimits: { maxInputs: 2048, maxTokensPerRequest: 300_000 },
+    requestIdHeaders: ['apim-request-id', 'x-request-id'],
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+      const headers = stream ? streamHeaders : jsonHeaders;
+      return {
+        url: azureDeploymentUrl(settings, request.model, 'chat/completions'),
+        method: 'POST',
+        headers: request.headers ? { ...headers, ...request.headers } : headers,
+        body: chatCompletionBody(request, stream, {
+          maxTokensField: azureMaxTokensField(request.model),
+          includeModel: false,
+        }),
+      };
+    },
+    parseCompletion: parseOpenAIChatCompletion,
+    createStreamParser: (context) => new OpenAIStreamParser(context),
+    embeddingRequest(texts: readonly string[], model: string, options: EmbeddingOptions): PreparedRequest {
+      return {
+        url: azureDeploymentUrl(settings, model, 'embeddings'),
+        method: 'POST',
+        headers: jsonHeaders,
+        body: embeddingsBody(texts, undefined, options, 'base64'),
+      };
+    },
+    parseEmbeddings: parseOpenAIEmbeddings,
+    mapError: mapAzureError,
+    countTokens: countOpenAITokens,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Reads OpenAI Chat Completions and Embeddings responses. Lenient: unknown fields are ignored and kept in
+ * `raw`; missing optional fields get neutral values; only a body with no usable shape is an error.
+ */
+import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import type { CallContext } from '../provider.ts';
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+export function mapOpenAIFinishReason(reason: unknown): FinishReason {
+  switch (reason) {
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'content_filter':
+      return 'content-filter';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool-calls';
+    case 'error':
+      return 'error';
+    default:
+      return 'other';
+  }
+}
+
+export function mapOpenAIUsage(usage: unknown): Usage {
+  if (!isObject(usage)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  const inputTokens = typeof usage.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
+  const outputTokens = typeof usage.completion_tokens === 'number' ? usage.completion_tokens : 0;
+  const result: Usage = {
+    inputTokens,
+    outputTokens,
+    totalTokens: typeof usage.total_tokens === 'number' ? usage.total_tokens : inputTokens + outputTokens,
+  };
+  const cached = isObject(usage.prompt_tokens_details)
+    ? usage.prompt_tokens_details.cached_tokens
+    : undefined;
+  if (typeof cached === 'number') result.cachedInputTokens = cached;
+  const reasoning = isObject(usage.completion_tokens_details)
+    ? usage.completion_tokens_details.reasoning_tokens
+    : undefined;
+  if (typeof reasoning === 'number') result.reasoningTokens = reasoning;
+  return result;
+}
+
+function toolCallsOf(message: Json): ToolCall[] | undefined {
+  if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0) return undefined;
+  const calls: ToolCall[] = [];
+  for (const call of message.tool_calls) {
+    if (!isObject(call)) continue;
+    const fn = isObject(call.function) ? call.function : {};
+    calls.push({
+      id: typeof call.id === 'string' ? call.id : '',
+      name: typeof fn.name === 'string' ? fn.name : '',
+      arguments: typeof fn.arguments === 'string' ? fn.arguments : '',
+    });
+  }
+  return calls;
+}
+
+/**
+ * A chat completion → our result. The text is the first choice's content; a refusal (content null,
+ * `refusal` set) becomes the text with finish reason `content-filter`.
+ */
+export function parseOpenAIChatCompletion(body: unknown, context: CallContext): CompletionResult {
+  const choices = isObject(body) ? body.choices : undefined;
+  if (!isObject(body) || !Array.isArray(choices)) {
+    throw new LLMInvalidResponseError(`${context.provider} returned a completion without choices`, {
+      provider: context.provider,
+      model: context.model,
+      requestId: context.requestId,
+      body: JSON.stringify(body)?.slice(0, 4096),
+    });
+  }
+  const choice = (choices.find((c) => isObject(c) && (c.index ?? 0) === 0) ?? choices[0]) as Json | undefined;
+  const message = isObject(choice?.message) ? choice.message : {};
+  // Legacy `/v1/completions` choices carry `text` instead of a message; read both.
+  const content =
+    typeof message.content === 'string'
+      ? message.content
+      : typeof choice?.text === 'string'
+        ? choice.text
+        : '';
+  const refusal =
+    typeof message.refusal === 'string' && message.refusal.length > 0 ? message.refusal : undefined;
+  const rawFinishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : undefined;
+  const result: CompletionResult = {
+    text: content || refusal || '',
+    finishReason: refusal && !content ? 'content-filter' : mapOpenAIFinishReason(rawFinishReason),
+    usage: mapOpenAIUsage(body.usage),
+    model: typeof body.model === 'string' && body.model ? body.model : context.model,
+    id: typeof body.id === 'string' ? body.id : '',
+    provider: context.provider,
+    raw: body,
+  };
+  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
+  if (context.requestId !== undefined) result.requestId = context.requestId;
+  const toolCalls = toolCallsOf(message);
+  if (toolCalls) result.toolCalls = toolCalls;
+  return result;
+}
+
+/** Little-endian float32 vectors, as `encoding_format: base64` sends them. */
+export function decodeBase64Embedding(encoded: string): number[] {
+  const bytes = Buffer.from(encoded, 'base64');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Array<number>(bytes.byteLength >>> 2);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+/** An embeddings response → vectors in input order (by each item's `index`). */
+export function parseOpenAIEmbeddings(body: unknown, expected: number, context: CallContext): number[][] {
+  const data = isObject(body) ? body.data : undefined;
+  const invalid = (why: string) =>
+    new LLMInvalidResponseError(`${context.provider} returned an invalid embeddings response: ${why}`, {
+      provider: context.provider,
+      model: context.model,
+      requestId: context.requestId,
+      body: JSON.stringify(body)?.slice(0, 4096),
+    });
+  if (!Array.isArray(data)) throw invalid('no data array');
+  if (data.length !== expected) throw invalid(`expected ${expected} vectors, got ${data.length}`);
+  const vectors = new Array<number[]>(expected);
+  for (let position = 0; position < data.length; position++) {
+    const item = data[position] as Json;
+    const index = typeof item?.index === 'number' ? item.index : position;
+    const embedding = item?.embedding;
+    if (index < 0 || index >= expected) throw invalid(`index ${index} out of range`);
+    if (typeof embedding === 'string') vectors[index] = decodeBase64Embedding(embedding);
+    else if (Array.isArray(embedding)) vectors[index] = embedding as number[];
+    else throw invalid(`item ${position} has no embedding`);
+  }
+  for (let i = 0; i < expected; i++) if (!vectors[i]) throw invalid(`no vector for input ${i}`);
+  return vectors;
+}

@@ -1,0 +1,134 @@
+/**
+ * The provider-neutral vocabulary of llm-factory: messages, requests, results, stream events, usage.
+ * Nothing here knows about HTTP or any one provider.
+ */
+
+/** The providers the factory knows. */
+export const PROVIDERS = [
+  'openai',
+  'anthropic',
+  'gemini',
+  'azure',
+  'bedrock',
+  'ollama',
+  'openai-compatible',
+] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+  /** Optional participant name (OpenAI `name`). */
+  name?: string;
+  /** For `role: 'tool'`: the id of the tool call this message answers. */
+  toolCallId?: string;
+}
+
+export interface CompletionRequest {
+  /** The conversation. Either `messages` or `prompt` is required. */
+  messages?: ChatMessage[];
+  /** Shorthand for a single user message. */
+  prompt?: string;
+  /** Shorthand for a leading system message. */
+  system?: string;
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  stop?: string | string[];
+  seed?: number;
+  /** Overrides the client's model for this request. */
+  model?: string;
+  /** Cancels the request, including any backoff wait between attempts. */
+  signal?: AbortSignal;
+  /** Per-attempt timeout for this request; overrides the client's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Extra HTTP headers for this request. */
+  headers?: Record<string, string>;
+  /**
+   * Provider-native fields merged into the request body as they are (e.g. `tools`, `response_format`,
+   * `reasoning_effort`). They win over the fields built from the options above.
+   */
+  providerOptions?: Record<string, unknown>;
+}
+
+/** Options that `generateCompletion(prompt, options)` accepts: the request without the conversation. */
+export type GenerateOptions = Omit<CompletionRequest, 'messages' | 'prompt'>;
+
+export type FinishReason = 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'error' | 'other';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  /** Input tokens served from the provider's prompt cache, when it reports them. */
+  cachedInputTokens?: number;
+  /** Output tokens spent on hidden reasoning, when the provider reports them. */
+  reasoningTokens?: number;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as the model produced them (a JSON string, unparsed). */
+  arguments: string;
+}
+
+export interface CompletionResult {
+  text: string;
+  finishReason: FinishReason;
+  /** The provider's own finish reason, unmapped (e.g. `end_turn`, `content_filter`). */
+  rawFinishReason?: string;
+  usage: Usage;
+  /** The model that answered, as the provider reports it (often a dated snapshot). */
+  model: string;
+  /** The provider's id for this completion. */
+  id: string;
+  provider: ProviderName;
+  /** The request id from the provider's response headers, when given. */
+  requestId?: string;
+  toolCalls?: ToolCall[];
+  /** The decoded response body, untouched. */
+  raw: unknown;
+}
+
+export interface TextDeltaEvent {
+  type: 'text-delta';
+  text: string;
+}
+
+export interface ToolCallDeltaEvent {
+  type: 'tool-call-delta';
+  /** Position of the call in this response; deltas of one call share it. */
+  index: number;
+  id?: string;
+  name?: string;
+  argumentsDelta: string;
+}
+
+export interface FinishEvent {
+  type: 'finish';
+  finishReason: FinishReason;
+  rawFinishReason?: string;
+  usage: Usage;
+  model?: string;
+  id?: string;
+  requestId?: string;
+}
+
+export type StreamEvent = TextDeltaEvent | ToolCallDeltaEvent | FinishEvent;
+
+export interface EmbeddingOptions {
+  /** Overrides the client's embedding model. */
+  model?: string;
+  /** Output dimensions, for models that can shorten their vectors. */
+  dimensions?: number;
+  /** Inputs per request; defaults to the provider's per-request limit. */
+  batchSize?: number;
+  /** Requests in flight at once. Default 4. */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export const EMPTY_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0, totalTokens: 0 });
