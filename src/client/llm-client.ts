@@ -113,7 +113,16 @@ export class LLMClient {
         const parser = this.#adapter.createStreamParser(callContext);
         const decoder = new SseDecoder();
         const out: StreamEvent[] = [];
-        const onEvent = (event: SseEvent) => parser.onEvent(event, out);
+        // An error event is held until the events decoded before it in the same chunk are delivered.
+        let failure: unknown;
+        const onEvent = (event: SseEvent) => {
+          if (failure !== undefined) return;
+          try {
+            parser.onEvent(event, out);
+          } catch (error) {
+            failure = error;
+          }
+        };
         for await (const chunk of response.body) {
           decoder.push(chunk as Buffer, onEvent);
           if (out.length > 0) {
@@ -121,10 +130,13 @@ export class LLMClient {
             for (let i = 0; i < out.length; i++) yield out[i]!;
             out.length = 0;
           }
+          if (failure !== undefined) throw failure;
           if (parser.done) break;
         }
         if (!parser.done) decoder.end(onEvent);
+        if (out.length > 0) produced = true;
         for (const event of out) yield event;
+        if (failure !== undefined) throw failure;
         yield parser.finish();
         return;
       } catch (caught) {
@@ -286,7 +298,7 @@ export class LLMClient {
   #withRequestId(context: CallContext, response: HttpResponse): CallContext {
     for (const name of this.#adapter.requestIdHeaders) {
       const id = headerValue(response.headers, name);
-      if (id) return { ...context, requestId: id };
+      if (id) return { ...context, requestId: redact(id, this.#secrets) };
     }
     return context;
   }

@@ -101,8 +101,9 @@ export function mapOpenAIError(response: ErrorResponse, context: CallContext): L
   const { status, headers, bodyText } = response;
   const parsed = parseOpenAIErrorBody(bodyText);
   const { type, retryable } = classifyOpenAIError(status, parsed);
+  const headerId = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'apim-request-id');
   const requestId =
-    context.requestId ?? headerValue(headers, 'x-request-id') ?? headerValue(headers, 'apim-request-id');
+    context.requestId ?? (headerId === undefined ? undefined : redact(headerId, context.secrets));
   const detail = parsed.message ?? (bodyText ? excerpt(bodyText) : 'no body');
   const label = parsed.code ?? parsed.type;
   const message = redact(

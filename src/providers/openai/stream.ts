@@ -51,6 +51,8 @@ export class OpenAIStreamParser implements StreamParser {
         model: this.#context.model,
         requestId: this.#context.requestId,
         body: data.slice(0, 2048),
+        // Retried only when nothing was produced yet (the client decides): corruption is usually transient.
+        retryable: true,
         cause,
       });
     }

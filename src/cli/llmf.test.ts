@@ -1,0 +1,130 @@
+/** The `llmf` command as a user runs it: a real process, real stdout and stderr. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Emulator, startEmulator } from '../emulator/index.ts';
+
+const LLMF = fileURLToPath(new URL('./llmf.ts', import.meta.url));
+
+/** The environment without any provider key, as on a newcomer's machine. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(OPENAI_|AZURE_|ANTHROPIC_|GEMINI_|GOOGLE_|AWS_|OLLAMA_)/.test(name)) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+function run(
+  args: string[],
+  env = cleanEnv(),
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LLMF, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+describe('llmf chat', () => {
+  test('with no key, the embedded emulator answers and stderr says so', async () => {
+    const { code, stdout, stderr } = await run(['chat', 'Explain quantum computing in simple terms']);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^You asked: “Explain quantum computing in simple terms”\./);
+    assert.match(stderr, /no provider key in the environment.*built-in emulator/);
+    assert.match(stderr, /in \/ \d+ out · stop/);
+  });
+
+  test('the prompt can come from stdin; --no-stream and --max-tokens apply', async () => {
+    const { code, stdout } = await run(
+      ['chat', '--no-stream', '--max-tokens', '5'],
+      cleanEnv(),
+      'from stdin please',
+    );
+    assert.equal(code, 0);
+    assert.match(stdout, /^You asked/);
+    assert.ok(stdout.trim().split(/\s+/).length <= 5);
+  });
+
+  describe('with a key in the environment', () => {
+    let emulator: Emulator;
+    before(async () => {
+      emulator = await startEmulator();
+    });
+    after(async () => {
+      await emulator.close();
+    });
+
+    test('it calls that provider (here the emulator standing in for it), without the notice', async () => {
+      const env = cleanEnv({
+        OPENAI_API_KEY: 'sk-cli-test-000000000000',
+        OPENAI_BASE_URL: `${emulator.url}/v1`,
+      });
+      const { code, stdout, stderr } = await run(['chat', '--json', '-m', 'gpt-4o', 'hi there'], env);
+      assert.equal(code, 0, stderr);
+      const result = JSON.parse(stdout) as { provider: string; model: string; text: string };
+      assert.equal(result.provider, 'openai');
+      assert.equal(result.model, 'gpt-4o');
+      assert.doesNotMatch(stderr, /emulator/);
+      const last = emulator.requests.at(-1)!;
+      assert.equal(last.headers.authorization, 'Bearer sk-cli-test-000000000000');
+    });
+
+    test('a failing call exits 1 with the typed error’s message', async () => {
+      const env = cleanEnv({
+        OPENAI_API_KEY: 'sk-cli-test-000000000000',
+        OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      });
+      const { code, stderr } = await run(['chat', '--no-stream', 'hi'], env);
+      assert.equal(code, 1);
+      assert.match(stderr, /^llmf: Connection failed/m);
+    });
+  });
+
+  test('bad flags are named', async () => {
+    const { code, stderr } = await run(['chat', '--temperature', 'hot', 'hi']);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /--temperature.*invalid.*expected a number/);
+  });
+});
+
+describe('llmf tokens and emulate', () => {
+  test('tokens counts exactly', async () => {
+    const { code, stdout } = await run(['tokens', '-m', 'gpt-4o', 'hello', 'world']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^2\t\(o200k_base, gpt-4o\)/);
+  });
+
+  test('emulate listens and serves until interrupted', async () => {
+    const child = spawn(process.execPath, [LLMF, 'emulate', '--port', '0'], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk;
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.on('error', reject);
+      child.on('close', () => reject(new Error(`emulate exited: ${out}`)));
+    });
+    const response = await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer x' } });
+    assert.equal(response.status, 200);
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  });
+});
