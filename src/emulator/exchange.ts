@@ -75,6 +75,27 @@ export function writeRaw(exchange: Exchange, text: string): boolean {
   return true;
 }
 
+/**
+ * Applies the faults that corrupt a complete JSON body (`malformed`: half of it; `stall`: half of it, then
+ * silence). Returns false when the body should be sent as it is.
+ */
+export function corruptBody(exchange: Exchange, json: string, headers: Record<string, string>): boolean {
+  if (exchange.fault === 'malformed') {
+    sendJson(exchange, 200, json.slice(0, Math.floor(json.length / 2)), headers);
+    return true;
+  }
+  if (exchange.fault === 'stall') {
+    exchange.res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(json),
+      ...headers,
+    });
+    exchange.res.write(json.slice(0, Math.floor(json.length / 2)));
+    return true;
+  }
+  return false;
+}
+
 /** Leaves the response open and silent until the client gives up or the emulator closes. */
 export function stallForever(_exchange: Exchange): Promise<void> {
   return new Promise(() => {});

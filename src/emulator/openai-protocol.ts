@@ -6,6 +6,7 @@
 import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { embeddingDimension, embedText, toBase64 } from './embeddings.ts';
 import {
+  corruptBody,
   type Exchange,
   headerOf,
   nextRequestId,
@@ -385,18 +386,8 @@ async function chat(
         : {}),
     };
     const json = JSON.stringify(completion);
-    if (exchange.fault === 'malformed')
-      return sendJson(exchange, 200, json.slice(0, Math.floor(json.length / 2)), headers);
-    if (exchange.fault === 'stall') {
-      exchange.res.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(json),
-        ...headers,
-      });
-      exchange.res.write(json.slice(0, Math.floor(json.length / 2)));
-      return stallForever(exchange);
-    }
-    return sendJson(exchange, 200, completion, headers);
+    if (corruptBody(exchange, json, headers)) return;
+    return sendJson(exchange, 200, json, headers);
   }
 
   const includeUsage = (body.stream_options as Json | undefined)?.include_usage === true;
@@ -522,16 +513,6 @@ async function embeddings(exchange: Exchange, body: Json, model: string, headers
     model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   });
-  if (exchange.fault === 'malformed')
-    return sendJson(exchange, 200, json.slice(0, Math.floor(json.length / 2)), headers);
-  if (exchange.fault === 'stall') {
-    exchange.res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(json),
-      ...headers,
-    });
-    exchange.res.write(json.slice(0, Math.floor(json.length / 2)));
-    return stallForever(exchange);
-  }
+  if (corruptBody(exchange, json, headers)) return;
   sendJson(exchange, 200, json, headers);
 }

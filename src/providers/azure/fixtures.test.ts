@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LLMClientFactory } from '../../client/factory.ts';
 import type { LLMClient } from '../../client/llm-client.ts';
-import {
-  isLLMError,
-  LLMAuthenticationError,
-  LLMContentFilterError,
-  type LLMError,
-} from '../../spec/errors.ts';
-import type { CompletionResult, FinishEvent } from '../../spec/types.ts';
+import { LLMAuthenticationError, LLMContentFilterError } from '../../spec/errors.ts';
 import {
   oracleStreamText,
   type RecordedExchange,
@@ -17,66 +11,34 @@ import {
   replyFromRecorded,
 } from '../../test-support/exchanges.ts';
 import { fixtureFiles, fixtureJson, fixtureText } from '../../test-support/fixtures.ts';
-import { type ReplayServer, type Reply, startReplayServer } from '../../test-support/replay-server.ts';
+import { coverage, ReplayHarness } from '../../test-support/replay-harness.ts';
+import type { Reply } from '../../test-support/replay-server.ts';
 
 const P = 'azure-openai';
 const KEY = 'azure-fixture-key-0123456789abcdef';
-let server: ReplayServer;
-let next: Reply = { body: '{}' };
+let harness: ReplayHarness;
 const factory = new LLMClientFactory({ env: {} });
+const { use, covered } = coverage();
 
 function client(deployment = 'gpt-35-turbo', apiVersion = '2023-05-15'): LLMClient {
   return factory.createClient('azure', {
     apiKey: KEY,
-    endpoint: server.url,
+    endpoint: harness.url,
     model: deployment,
     apiVersion,
     maxRetries: 0,
   });
 }
-
-async function completeWith(reply: Reply, deployment?: string): Promise<CompletionResult> {
-  next = reply;
-  const c = client(deployment);
-  try {
-    return await c.complete({ prompt: 'fixture' });
-  } finally {
-    await c.close();
-  }
-}
-
-async function streamWith(reply: Reply): Promise<{ text: string; finish: FinishEvent }> {
-  next = { headers: { 'content-type': 'text/event-stream' }, ...reply };
-  const c = client();
-  let text = '';
-  let finish: FinishEvent | undefined;
-  for await (const event of c.stream({ prompt: 'fixture' })) {
-    if (event.type === 'text-delta') text += event.text;
-    if (event.type === 'finish') finish = event;
-  }
-  await c.close();
-  assert.ok(finish);
-  return { text, finish };
-}
-
-async function errorFrom(reply: Reply): Promise<LLMError> {
-  const error = await completeWith(reply).catch((e: unknown) => e);
-  assert.ok(isLLMError(error), `expected an LLMError, got ${String(error)}`);
-  return error;
-}
-
-const covered = new Set<string>();
-const use = (file: string) => {
-  covered.add(file);
-  return file;
-};
+const completeWith = (reply: Reply, deployment?: string) => harness.complete(client(deployment), reply);
+const streamWith = (reply: Reply) => harness.stream(client(), reply);
+const errorFrom = (reply: Reply) => harness.error(client(), reply);
 
 before(async () => {
-  server = await startReplayServer(() => next);
+  harness = await ReplayHarness.start();
 });
 after(async () => {
   await factory.close();
-  await server.close();
+  await harness.close();
 });
 
 describe('azure requests', () => {
@@ -85,7 +47,7 @@ describe('azure requests', () => {
       { body: fixtureText(P, 'chat-completion.nonstream.prompt_filter_results.gpt-4.1.captured.json') },
       'my gpt-4.1',
     );
-    const seen = server.requests.at(-1)!;
+    const seen = harness.server.requests.at(-1)!;
     assert.equal(seen.url, '/openai/deployments/my%20gpt-4.1/chat/completions?api-version=2023-05-15');
     assert.equal(seen.headers['api-key'], KEY);
     assert.equal(seen.headers.authorization, undefined);
@@ -93,15 +55,17 @@ describe('azure requests', () => {
   });
 
   test('an Entra ID token is sent as a bearer token instead of the key', async () => {
-    next = { body: fixtureText(P, 'chat-completion.nonstream.prompt_filter_results.gpt-4.1.captured.json') };
+    harness.next = {
+      body: fixtureText(P, 'chat-completion.nonstream.prompt_filter_results.gpt-4.1.captured.json'),
+    };
     const c = factory.createClient('azure', {
       azureADToken: 'entra-token-abcdef123456',
-      endpoint: server.url,
+      endpoint: harness.url,
       model: 'd',
     });
     await c.complete({ prompt: 'x' });
     await c.close();
-    const seen = server.requests.at(-1)!;
+    const seen = harness.server.requests.at(-1)!;
     assert.equal(seen.headers.authorization, 'Bearer entra-token-abcdef123456');
     assert.equal(seen.headers['api-key'], undefined);
   });
@@ -150,7 +114,7 @@ describe('azure responses', () => {
           'Azure request id from apim-request-id',
         );
         assert.equal(
-          server.requests.at(-1)!.url,
+          harness.server.requests.at(-1)!.url,
           recordedPath(exchange.request),
           'same URL as the official SDK',
         );
@@ -165,19 +129,19 @@ describe('azure responses', () => {
     )) {
       const reply = replyFromRecorded(exchange.response);
       const isAzure = (exchange.request.uri ?? exchange.request.url)!.includes('azure');
-      next = reply;
+      harness.next = reply;
       const c = isAzure
         ? client()
         : factory.createClient('openai/gpt-3.5-turbo', {
             apiKey: 'sk-fixture-0000000000000000',
-            baseURL: `${server.url}/v1`,
+            baseURL: `${harness.url}/v1`,
             maxRetries: 0,
           });
       const result = await c.complete({ prompt: 'x' });
       await c.close();
       assert.equal(result.provider, isAzure ? 'azure' : 'openai');
       assert.ok(result.text.length > 0);
-      assert.equal(server.requests.at(-1)!.url, recordedPath(exchange.request));
+      assert.equal(harness.server.requests.at(-1)!.url, recordedPath(exchange.request));
     }
   });
 

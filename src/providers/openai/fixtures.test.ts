@@ -7,15 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { LLMClientFactory } from '../../client/factory.ts';
 import type { LLMClient } from '../../client/llm-client.ts';
 import {
-  isLLMError,
   LLMAuthenticationError,
   LLMBadRequestError,
   LLMContextWindowError,
-  type LLMError,
   LLMRateLimitError,
   LLMServerError,
 } from '../../spec/errors.ts';
-import type { CompletionResult, FinishEvent, StreamEvent } from '../../spec/types.ts';
 import {
   oracleStreamText,
   type RecordedExchange,
@@ -23,71 +20,31 @@ import {
   replyFromRecorded,
 } from '../../test-support/exchanges.ts';
 import { fixtureFiles, fixtureJson, fixtureText } from '../../test-support/fixtures.ts';
-import { type ReplayServer, type Reply, startReplayServer } from '../../test-support/replay-server.ts';
+import { coverage, ReplayHarness } from '../../test-support/replay-harness.ts';
+import type { Reply } from '../../test-support/replay-server.ts';
 
 const P = 'openai';
-let server: ReplayServer;
-let next: Reply = { body: '{}' };
+let harness: ReplayHarness;
 const factory = new LLMClientFactory({ env: {} });
+const { use, covered } = coverage();
 
 function client(): LLMClient {
   return factory.createClient('openai/gpt-4o', {
     apiKey: 'sk-fixture-test-key-0000000000',
-    baseURL: `${server.url}/v1`,
+    baseURL: `${harness.url}/v1`,
     maxRetries: 0,
   });
 }
-
-async function completeWith(reply: Reply): Promise<CompletionResult> {
-  next = reply;
-  const c = client();
-  try {
-    return await c.complete({ prompt: 'fixture' });
-  } finally {
-    await c.close();
-  }
-}
-
-async function streamWith(
-  reply: Reply,
-): Promise<{ text: string; events: StreamEvent[]; finish: FinishEvent }> {
-  next = { headers: { 'content-type': 'text/event-stream' }, ...reply };
-  const c = client();
-  const events: StreamEvent[] = [];
-  try {
-    for await (const event of c.stream({ prompt: 'fixture' })) events.push(event);
-  } finally {
-    await c.close();
-  }
-  const text = events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('');
-  const finish = events.at(-1);
-  assert.equal(finish?.type, 'finish', 'a stream ends with exactly one finish event');
-  assert.equal(events.filter((e) => e.type === 'finish').length, 1);
-  return { text, events, finish: finish as FinishEvent };
-}
-
-async function errorFrom(reply: Reply): Promise<LLMError> {
-  try {
-    await completeWith(reply);
-  } catch (error) {
-    assert.ok(isLLMError(error), `expected an LLMError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
-
-const covered = new Set<string>();
-const use = (file: string) => {
-  covered.add(file);
-  return file;
-};
+const completeWith = (reply: Reply) => harness.complete(client(), reply);
+const streamWith = (reply: Reply) => harness.stream(client(), reply);
+const errorFrom = (reply: Reply) => harness.error(client(), reply);
 
 before(async () => {
-  server = await startReplayServer(() => next);
+  harness = await ReplayHarness.start();
 });
 after(async () => {
   await factory.close();
-  await server.close();
+  await harness.close();
 });
 
 describe('openai non-streaming fixtures', () => {
@@ -251,7 +208,7 @@ describe('openai non-streaming fixtures', () => {
         assert.ok(result.text.length > 0);
         assert.equal(result.finishReason, 'stop');
         assert.equal(
-          server.requests.at(-1)!.url,
+          harness.server.requests.at(-1)!.url,
           recordedPath(exchange.request),
           'we call the path the SDK called',
         );
@@ -383,9 +340,9 @@ describe('openai embeddings fixtures', () => {
       'embeddings.float.text-embedding-3-small.json',
     );
     const c = client();
-    next = { body: fixtureText(P, 'embeddings.base64.text-embedding-3-small.derived.json') };
+    harness.next = { body: fixtureText(P, 'embeddings.base64.text-embedding-3-small.derived.json') };
     const fromBase64 = await c.generateEmbeddings(floats.data.map((_, i) => `text ${i}`));
-    next = { body: fixtureText(P, 'embeddings.float.text-embedding-3-small.json') };
+    harness.next = { body: fixtureText(P, 'embeddings.float.text-embedding-3-small.json') };
     const fromFloat = await c.generateEmbeddings(floats.data.map((_, i) => `text ${i}`));
     await c.close();
     assert.equal(fromBase64.length, floats.data.length);
@@ -403,7 +360,7 @@ describe('openai embeddings fixtures', () => {
 
   test(use('doc.embeddings.cleaned.json'), async () => {
     const c = client();
-    next = { body: fixtureText(P, 'doc.embeddings.cleaned.json') };
+    harness.next = { body: fixtureText(P, 'doc.embeddings.cleaned.json') };
     const [vector] = await c.generateEmbeddings(['The food was delicious and the waiter...']);
     await c.close();
     assert.deepEqual(vector, [0.0023064255, -0.009327292, -0.0028842222]);
