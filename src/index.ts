@@ -3,8 +3,9 @@ export { createClient, type FactorySettings, LLMClientFactory, resolveSpec } fro
 export { LLMClient } from './client/llm-client.ts';
 export { inferProvider, parseModelSpec } from './client/model-inference.ts';
 export type { ClientOptions, RetrySettings } from './client/options.ts';
-export { AVAILABLE_PROVIDERS, DEFAULT_MODELS, type Env } from './client/settings.ts';
+export { DEFAULT_MODELS, type Env } from './client/settings.ts';
 export type { PoolOptions } from './http/transport.ts';
+export type { AwsCredentials, RequestTokenCount } from './providers/provider.ts';
 export * from './spec/errors.ts';
 export { redact } from './spec/redact.ts';
 export * from './spec/types.ts';

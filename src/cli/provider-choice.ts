@@ -4,10 +4,10 @@
  */
 import { inferProvider, isProviderName, parseModelSpec } from '../client/model-inference.ts';
 import type { ClientOptions } from '../client/options.ts';
-import { AVAILABLE_PROVIDERS, type Env } from '../client/settings.ts';
+import type { Env } from '../client/settings.ts';
 import { type Emulator, startEmulator } from '../emulator/index.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
-import type { ProviderName } from '../spec/types.ts';
+import { PROVIDERS, type ProviderName } from '../spec/types.ts';
 
 export interface ProviderChoice {
   provider: ProviderName;
@@ -32,9 +32,7 @@ export async function chooseProvider(
   let provider: ProviderName | undefined;
   if (flags.provider) {
     if (!isProviderName(flags.provider)) {
-      throw new LLMConfigurationError(
-        `Unknown provider '${flags.provider}'; known: ${AVAILABLE_PROVIDERS.join(', ')}`,
-      );
+      throw new LLMConfigurationError(`Unknown provider '${flags.provider}'; known: ${PROVIDERS.join(', ')}`);
     }
     provider = flags.provider;
   }

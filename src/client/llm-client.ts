@@ -4,11 +4,16 @@
  */
 import type { Dispatcher } from 'undici';
 import { sleep } from '../http/abort.ts';
+import type { StreamFrame } from '../http/frames.ts';
 import { DEFAULT_RETRY, finalizeError, type RetryOptions, retryDelayMs, withRetry } from '../http/retry.ts';
 import { headerValue } from '../http/retry-timing.ts';
-import { SseDecoder, type SseEvent } from '../http/sse.ts';
 import { acquirePool, type HttpResponse, type PreparedRequest, send } from '../http/transport.ts';
-import type { CallContext, ProviderAdapter } from '../providers/provider.ts';
+import type {
+  CallContext,
+  ProviderAdapter,
+  RequestTokenCount,
+  ResolvedProvider,
+} from '../providers/provider.ts';
 import { isLLMError, LLMError, LLMInvalidResponseError, LLMUnsupportedError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
 import type {
@@ -22,7 +27,6 @@ import type {
 import { planBatches, runSlidingWindow, validateTexts } from './embeddings.ts';
 import type { ClientOptions } from './options.ts';
 import { normalizeRequest } from './request.ts';
-import type { ResolvedProvider } from './settings.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -111,11 +115,11 @@ export class LLMClient {
         const callContext = this.#withRequestId(context, response);
         if (response.status >= 300) throw await this.#errorFrom(response, callContext);
         const parser = this.#adapter.createStreamParser(callContext);
-        const decoder = new SseDecoder();
+        const decoder = this.#adapter.createStreamDecoder();
         const out: StreamEvent[] = [];
         // An error event is held until the events decoded before it in the same chunk are delivered.
         let failure: unknown;
-        const onEvent = (event: SseEvent) => {
+        const onEvent = (event: StreamFrame) => {
           if (failure !== undefined) return;
           try {
             parser.onEvent(event, out);
@@ -124,7 +128,7 @@ export class LLMClient {
           }
         };
         for await (const chunk of response.body) {
-          decoder.push(chunk as Buffer, onEvent);
+          decoder.push(chunk as Uint8Array, onEvent);
           if (out.length > 0) {
             produced = true;
             for (let i = 0; i < out.length; i++) yield out[i]!;
@@ -163,6 +167,13 @@ export class LLMClient {
    */
   async generateEmbeddings(texts: readonly string[], options: EmbeddingOptions = {}): Promise<number[][]> {
     this.#checkOpen();
+    const support = this.#adapter.embeddings;
+    if (!support) {
+      throw new LLMUnsupportedError(
+        `${this.provider} has no embeddings API. ${this.#adapter.embeddingsUnsupported ?? ''}`.trim(),
+        { provider: this.provider, model: this.model },
+      );
+    }
     validateTexts(texts);
     const model = options.model ?? this.embeddingModel;
     if (!model) {
@@ -174,7 +185,7 @@ export class LLMClient {
     if (texts.length === 0) return [];
     const context = this.#context(model);
     const vectors = new Array<number[]>(texts.length);
-    const batches = planBatches(texts, this.#adapter.embeddingLimits, options.batchSize, (text) =>
+    const batches = planBatches(texts, support.limits(model), options.batchSize, (text) =>
       this.#adapter.countTokens(text, model),
     );
     await runSlidingWindow(
@@ -182,17 +193,32 @@ export class LLMClient {
       options.concurrency ?? DEFAULT_EMBEDDING_CONCURRENCY,
       async ({ start, end }) => {
         const slice = texts.slice(start, end);
-        const prepared = this.#adapter.embeddingRequest(slice, model, options);
+        const prepared = support.request(slice, model, options);
         const result = await this.#withRetry(options, (call) =>
-          this.#json(prepared, context, call, (body, ctx) =>
-            this.#adapter.parseEmbeddings(body, slice.length, ctx),
-          ),
+          this.#json(prepared, context, call, (body, ctx) => support.parse(body, slice.length, ctx)),
         );
         for (let i = 0; i < result.length; i++) vectors[start + i] = result[i]!;
       },
       options.signal,
     );
     return vectors;
+  }
+
+  /**
+   * Input tokens of a whole request: through the provider's counting endpoint where it has one (exact),
+   * with its public tokenizer (exact), or a labelled estimate.
+   */
+  async countRequestTokens(request: CompletionRequest): Promise<RequestTokenCount> {
+    this.#checkOpen();
+    const normalized = normalizeRequest(request, this.model);
+    const endpoint = this.#adapter.tokenCountEndpoint;
+    if (!endpoint) return this.#adapter.countRequestTokensLocally(normalized);
+    const prepared = endpoint.request(normalized);
+    const context = this.#context(normalized.model);
+    const inputTokens = await this.#withRetry(request, (call) =>
+      this.#json(prepared, context, call, (body, ctx) => endpoint.parse(body, ctx)),
+    );
+    return { inputTokens, exact: true, source: 'endpoint' };
   }
 
   /** Tokens in `text` for this client's model (exact for OpenAI encodings). */
@@ -242,14 +268,15 @@ export class LLMClient {
     );
   }
 
-  #send(
+  async #send(
     prepared: PreparedRequest,
     context: CallContext,
     call: CallOptions,
     deadlineAt: number | undefined,
     stream: boolean,
   ): Promise<HttpResponse> {
-    return send(this.#dispatcher, prepared, {
+    const request = this.#adapter.authorize ? await this.#adapter.authorize(prepared) : prepared;
+    return send(this.#dispatcher, request, {
       timeoutMs: call.timeoutMs ?? this.#timeoutMs,
       idleTimeoutMs: this.#idleTimeoutMs,
       signal: call.signal,

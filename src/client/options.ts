@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { PoolOptions } from '../http/transport.ts';
+import type { AwsCredentials } from '../providers/provider.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
 
 export interface RetrySettings {
@@ -50,9 +51,13 @@ export interface ClientOptions {
   apiVersion?: string;
   /** Azure: an Entra ID access token, used instead of the key. Default `AZURE_OPENAI_AD_TOKEN`. */
   azureADToken?: string;
+  /** Bedrock: the AWS region. Default `AWS_REGION`, then `AWS_DEFAULT_REGION`. */
+  region?: string;
+  /** Bedrock: AWS credentials. Default `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`. */
+  credentials?: AwsCredentials;
 }
 
-type Kind = 'string' | 'url' | 'count' | 'duration' | 'headers' | 'object' | 'dispatcher';
+type Kind = 'string' | 'url' | 'count' | 'duration' | 'headers' | 'object' | 'dispatcher' | 'credentials';
 
 const SCHEMA: Record<keyof ClientOptions, Kind> = {
   model: 'string',
@@ -72,6 +77,8 @@ const SCHEMA: Record<keyof ClientOptions, Kind> = {
   endpoint: 'url',
   apiVersion: 'string',
   azureADToken: 'string',
+  region: 'string',
+  credentials: 'credentials',
 };
 
 const NESTED: Record<'retry' | 'pool', Record<string, Kind>> = {
@@ -118,6 +125,22 @@ function check(path: string, kind: Kind, value: unknown): void {
     case 'object':
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an object');
       return;
+    case 'credentials': {
+      const creds = value as Partial<AwsCredentials> | null;
+      if (typeof creds !== 'object' || creds === null)
+        fail('{ accessKeyId, secretAccessKey, sessionToken? }');
+      for (const field of ['accessKeyId', 'secretAccessKey'] as const) {
+        if (typeof creds?.[field] !== 'string' || creds[field] === '') {
+          throw new LLMConfigurationError(
+            `Invalid option \`credentials.${field}\`: expected a non-empty string`,
+          );
+        }
+      }
+      if (creds?.sessionToken !== undefined && typeof creds.sessionToken !== 'string') {
+        throw new LLMConfigurationError('Invalid option `credentials.sessionToken`: expected a string');
+      }
+      return;
+    }
     case 'dispatcher':
       if (typeof (value as { request?: unknown })?.request !== 'function') fail('an undici Dispatcher');
       return;

@@ -5,6 +5,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { handleAnthropicProtocol } from './anthropic-protocol.ts';
+import { handleBedrockProtocol } from './bedrock-protocol.ts';
 import { type Exchange, type RecordedRequest, sendJson, type Timing } from './exchange.ts';
 import {
   FAULT_DESCRIPTIONS,
@@ -14,7 +16,18 @@ import {
   type FaultSpec,
   parseFault,
 } from './faults.ts';
+import { handleGeminiProtocol } from './gemini-protocol.ts';
+import { handleOllamaProtocol } from './ollama-protocol.ts';
 import { handleOpenAIProtocol } from './openai-protocol.ts';
+
+/** Each protocol answers the paths that are its provider's and declines the rest. */
+const PROTOCOLS: ReadonlyArray<(exchange: Exchange) => Promise<boolean>> = [
+  handleOpenAIProtocol,
+  handleAnthropicProtocol,
+  handleGeminiProtocol,
+  handleBedrockProtocol,
+  handleOllamaProtocol,
+];
 
 export { FAULT_DESCRIPTIONS, FAULT_KINDS, type FaultKind, type RecordedRequest };
 
@@ -147,7 +160,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       contextWindow: options.contextWindow,
       apiKeys: options.apiKeys,
     };
-    if (await handleOpenAIProtocol(exchange)) return;
+    for (const protocol of PROTOCOLS) if (await protocol(exchange)) return;
     sendJson(exchange, 404, {
       error: {
         message: `The emulator does not serve ${request.method} ${url.pathname}`,

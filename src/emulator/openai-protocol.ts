@@ -77,6 +77,8 @@ export async function handleOpenAIProtocol(exchange: Exchange): Promise<boolean>
   } else {
     return false;
   }
+  // Other providers share the /v1 prefix (Anthropic's /v1/messages): decline what is not OpenAI's.
+  if (!['chat/completions', 'embeddings', 'models'].includes(operation)) return false;
   const requestId = nextRequestId(flavor === 'azure' ? '' : 'req_');
   const headers = commonHeaders(flavor, requestId);
 

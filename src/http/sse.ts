@@ -5,14 +5,12 @@
  * provider's business.
  */
 
-export interface SseEvent {
-  /** The `event:` field, or 'message' when there was none. */
-  event: string;
-  data: string;
-  id?: string;
-}
+import type { FrameDecoder, StreamFrame } from './frames.ts';
 
-export class SseDecoder {
+/** An SSE event: `event` is the `event:` field, or 'message' when there was none. */
+export type SseEvent = StreamFrame;
+
+export class SseDecoder implements FrameDecoder {
   readonly #decoder = new TextDecoder('utf-8');
   #buffer = '';
   #data: string[] = [];

@@ -1,10 +1,14 @@
 /**
- * What a provider is: a set of pure translations between our vocabulary and one wire protocol. A provider
- * builds one HTTP request and reads one response; it never retries, sleeps, caches, logs or counts — the
- * client composes those around it, the same way for every provider.
+ * What a provider is: a set of pure translations between our vocabulary and one wire protocol, plus how
+ * it is configured. A provider builds one HTTP request and reads one response; it never retries, sleeps,
+ * caches, logs or counts — the client composes those around it, the same way for every provider.
+ *
+ * Every provider folder has the same files: `config.ts` (options and environment → adapter), `request.ts`,
+ * `response.ts`, `stream.ts`, `errors.ts`, `index.ts` (the adapter), plus `embeddings.ts` where the
+ * provider has embeddings, and a `fixtures.test.ts` fed by the recorded payloads.
  */
+import type { FrameDecoder, StreamFrame } from '../http/frames.ts';
 import type { HeaderMap } from '../http/retry-timing.ts';
-import type { SseEvent } from '../http/sse.ts';
 import type { PreparedRequest } from '../http/transport.ts';
 import type { LLMError } from '../spec/errors.ts';
 import type {
@@ -16,6 +20,8 @@ import type {
   ProviderName,
   StreamEvent,
 } from '../spec/types.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface CallContext {
   provider: ProviderName;
@@ -39,8 +45,8 @@ export interface NormalizedRequest extends Omit<CompletionRequest, 'prompt' | 's
 }
 
 export interface StreamParser {
-  /** Consumes one SSE event and appends what it means to `out`. Throws a typed error for an error event. */
-  onEvent(event: SseEvent, out: StreamEvent[]): void;
+  /** Consumes one frame and appends what it means to `out`. Throws a typed error for an error frame. */
+  onEvent(frame: StreamFrame, out: StreamEvent[]): void;
   /** True once the provider has signalled the end of the stream. */
   readonly done: boolean;
   /** The closing event, once the body has ended; throws when the stream was cut short. */
@@ -54,23 +60,89 @@ export interface EmbeddingLimits {
   maxTokensPerRequest?: number;
 }
 
+export interface EmbeddingSupport {
+  /** Per-request limits for this embedding model. */
+  limits(model: string): EmbeddingLimits;
+  request(texts: readonly string[], model: string, options: EmbeddingOptions): PreparedRequest;
+  /** Vectors in input order; throws `LLMInvalidResponseError` for a body of the wrong shape. */
+  parse(body: unknown, expected: number, context: CallContext): number[][];
+}
+
+/** How many input tokens a request takes, and how that number was obtained. */
+export interface RequestTokenCount {
+  inputTokens: number;
+  /** True when the count is the provider's own (its tokenizer or its counting endpoint). */
+  exact: boolean;
+  source: 'tokenizer' | 'endpoint' | 'estimate';
+}
+
+export interface TokenCountEndpoint {
+  request(request: NormalizedRequest): PreparedRequest;
+  parse(body: unknown, context: CallContext): number;
+}
+
 export interface ProviderAdapter {
   readonly name: ProviderName;
   /** The origin every request of this adapter goes to (one shared pool per origin). */
   readonly origin: string;
-  readonly embeddingLimits: EmbeddingLimits;
-  /** Header names the requests carry (for the request id). */
+  /** Response header names that carry the request id, in order of preference. */
   readonly requestIdHeaders: readonly string[];
 
   completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest;
   parseCompletion(body: unknown, context: CallContext): CompletionResult;
+  /** A new decoder for one streamed body (SSE, NDJSON or AWS eventstream). */
+  createStreamDecoder(): FrameDecoder;
   createStreamParser(context: CallContext): StreamParser;
 
-  embeddingRequest(texts: readonly string[], model: string, options: EmbeddingOptions): PreparedRequest;
-  parseEmbeddings(body: unknown, expected: number, context: CallContext): number[][];
+  /** Runs before every attempt (SigV4 signs with the attempt's own time). */
+  authorize?(request: PreparedRequest): Promise<PreparedRequest>;
+
+  /** Absent when the provider has no embeddings; `embeddingsUnsupported` then says where to go. */
+  readonly embeddings?: EmbeddingSupport;
+  readonly embeddingsUnsupported?: string;
 
   /** Maps a non-2xx response to a typed error; never throws. */
   mapError(response: ErrorResponse, context: CallContext): LLMError;
 
+  /** Tokens in `text`: exact where the tokenizer is public, an estimate elsewhere (`tokenCountExact`). */
   countTokens(text: string, model: string): number;
+  readonly tokenCountExact: boolean;
+  /** The provider's counting endpoint, when it has one. */
+  readonly tokenCountEndpoint?: TokenCountEndpoint;
+  /** A local count of a whole request (used when there is no endpoint). */
+  countRequestTokensLocally(request: NormalizedRequest): RequestTokenCount;
 }
+
+/** What a provider's `config.ts` reads: the client options that concern providers. */
+export interface ProviderInput {
+  model?: string | undefined;
+  apiKey?: string | undefined;
+  baseURL?: string | undefined;
+  embeddingModel?: string | undefined;
+  headers: Record<string, string>;
+  organization?: string | undefined;
+  project?: string | undefined;
+  endpoint?: string | undefined;
+  apiVersion?: string | undefined;
+  azureADToken?: string | undefined;
+  region?: string | undefined;
+  credentials?: AwsCredentials | undefined;
+}
+
+/** The AWS SDK's names for a credential set. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface ResolvedProvider {
+  adapter: ProviderAdapter;
+  model: string;
+  embeddingModel: string | undefined;
+  /** Credentials this client holds, scrubbed from every error. */
+  secrets: string[];
+}
+
+/** A provider's `config.ts` export: options and environment → a configured adapter, or a helpful error. */
+export type ProviderFactory = (input: ProviderInput, env: Env) => ResolvedProvider;

@@ -1,10 +1,11 @@
 /** The Azure OpenAI provider: OpenAI's wire format at deployment URLs, with Azure's auth and errors. */
+import { SseDecoder } from '../../http/sse.ts';
 import type { PreparedRequest } from '../../http/transport.ts';
-import type { EmbeddingOptions } from '../../spec/types.ts';
-import { countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
-import { USER_AGENT } from '../openai/index.ts';
-import { chatCompletionBody, embeddingsBody } from '../openai/request.ts';
-import { parseOpenAIChatCompletion, parseOpenAIEmbeddings } from '../openai/response.ts';
+import { countOpenAIChatTokens, countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
+import { USER_AGENT } from '../config-helpers.ts';
+import { openAIEmbeddings } from '../openai/embeddings.ts';
+import { chatCompletionBody } from '../openai/request.ts';
+import { parseOpenAIChatCompletion } from '../openai/response.ts';
 import { OpenAIStreamParser } from '../openai/stream.ts';
 import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
 import { mapAzureError } from './errors.ts';
@@ -32,7 +33,6 @@ export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdap
   return {
     name: 'azure',
     origin: new URL(settings.endpoint).origin,
-    embeddingLimits: { maxInputs: 2048, maxTokensPerRequest: 300_000 },
     requestIdHeaders: ['apim-request-id', 'x-request-id'],
     completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
       const headers = stream ? streamHeaders : jsonHeaders;
@@ -47,17 +47,21 @@ export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdap
       };
     },
     parseCompletion: parseOpenAIChatCompletion,
+    createStreamDecoder: () => new SseDecoder(),
     createStreamParser: (context) => new OpenAIStreamParser(context),
-    embeddingRequest(texts: readonly string[], model: string, options: EmbeddingOptions): PreparedRequest {
-      return {
-        url: azureDeploymentUrl(settings, model, 'embeddings'),
-        method: 'POST',
-        headers: jsonHeaders,
-        body: embeddingsBody(texts, undefined, options, 'base64'),
-      };
-    },
-    parseEmbeddings: parseOpenAIEmbeddings,
+    embeddings: openAIEmbeddings(
+      (model) => azureDeploymentUrl(settings, model, 'embeddings'),
+      jsonHeaders,
+      'base64',
+      false,
+    ),
     mapError: mapAzureError,
     countTokens: countOpenAITokens,
+    tokenCountExact: true,
+    countRequestTokensLocally: (request) => ({
+      inputTokens: countOpenAIChatTokens(request.messages, request.model),
+      exact: true,
+      source: 'tokenizer',
+    }),
   };
 }

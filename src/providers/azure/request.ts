@@ -3,7 +3,7 @@
  * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, authenticated with the
  * `api-key` header or an Entra ID bearer token.
  */
-import { trimSlash } from '../openai/index.ts';
+import { trimSlash } from '../config-helpers.ts';
 
 export interface AzureUrlSettings {
   /** The resource URL, e.g. `https://my-resource.openai.azure.com`. */

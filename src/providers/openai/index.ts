@@ -1,14 +1,15 @@
 /** The OpenAI provider (and, with other settings, any OpenAI-compatible server). */
+import { SseDecoder } from '../../http/sse.ts';
 import type { PreparedRequest } from '../../http/transport.ts';
-import type { EmbeddingOptions, ProviderName } from '../../spec/types.ts';
-import { countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
+import type { ProviderName } from '../../spec/types.ts';
+import { countOpenAIChatTokens, countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
+import { trimSlash, USER_AGENT } from '../config-helpers.ts';
 import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import { openAIEmbeddings } from './embeddings.ts';
 import { mapOpenAIError } from './errors.ts';
-import { chatCompletionBody, embeddingsBody, type OpenAIBodyOptions } from './request.ts';
-import { parseOpenAIChatCompletion, parseOpenAIEmbeddings } from './response.ts';
+import { chatCompletionBody, type OpenAIBodyOptions } from './request.ts';
+import { parseOpenAIChatCompletion } from './response.ts';
 import { OpenAIStreamParser } from './stream.ts';
-
-export const USER_AGENT = 'llm-factory/0.1';
 
 export interface OpenAIAdapterSettings {
   name: Extract<ProviderName, 'openai' | 'openai-compatible'>;
@@ -19,12 +20,8 @@ export interface OpenAIAdapterSettings {
   organization?: string | undefined;
   project?: string | undefined;
   maxTokensField: OpenAIBodyOptions['maxTokensField'];
-  /** `base64` halves the bytes on the wire; some compatible servers only speak `float`. */
+  /** `base64` cuts the bytes on the wire; some compatible servers only speak `float`. */
   embeddingEncoding: 'base64' | 'float';
-}
-
-export function trimSlash(url: string): string {
-  return url.endsWith('/') ? url.replace(/\/+$/, '') : url;
 }
 
 export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAdapter {
@@ -38,36 +35,30 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAd
   const streamHeaders = { ...common, accept: 'text/event-stream' };
   const bodyOptions: OpenAIBodyOptions = { maxTokensField: settings.maxTokensField, includeModel: true };
 
-  const headersFor = (stream: boolean, extra?: Record<string, string>) => {
-    const headers = stream ? streamHeaders : jsonHeaders;
-    return extra ? { ...headers, ...extra } : headers;
-  };
-
   return {
     name: settings.name,
     origin: new URL(base).origin,
-    embeddingLimits: { maxInputs: 2048, maxTokensPerRequest: 300_000 },
     requestIdHeaders: ['x-request-id'],
     completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+      const headers = stream ? streamHeaders : jsonHeaders;
       return {
         url: `${base}/chat/completions`,
         method: 'POST',
-        headers: headersFor(stream, request.headers),
+        headers: request.headers ? { ...headers, ...request.headers } : headers,
         body: chatCompletionBody(request, stream, bodyOptions),
       };
     },
     parseCompletion: parseOpenAIChatCompletion,
+    createStreamDecoder: () => new SseDecoder(),
     createStreamParser: (context) => new OpenAIStreamParser(context),
-    embeddingRequest(texts: readonly string[], model: string, options: EmbeddingOptions): PreparedRequest {
-      return {
-        url: `${base}/embeddings`,
-        method: 'POST',
-        headers: jsonHeaders,
-        body: embeddingsBody(texts, model, options, settings.embeddingEncoding),
-      };
-    },
-    parseEmbeddings: parseOpenAIEmbeddings,
+    embeddings: openAIEmbeddings(() => `${base}/embeddings`, jsonHeaders, settings.embeddingEncoding, true),
     mapError: mapOpenAIError,
     countTokens: countOpenAITokens,
+    tokenCountExact: true,
+    countRequestTokensLocally: (request) => ({
+      inputTokens: countOpenAIChatTokens(request.messages, request.model),
+      exact: true,
+      source: 'tokenizer',
+    }),
   };
 }

@@ -1,0 +1,6 @@
+/** The Anthropic wire protocol in the emulator. (Placeholder until the provider lands: serves nothing.) */
+import type { Exchange } from './exchange.ts';
+
+export async function handleAnthropicProtocol(_exchange: Exchange): Promise<boolean> {
+  return false;
+}

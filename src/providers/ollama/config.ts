@@ -1,0 +1,9 @@
+/** Ollama: options and environment → adapter. (Placeholder until the provider lands.) */
+import { LLMConfigurationError } from '../../spec/errors.ts';
+import type { ProviderFactory } from '../provider.ts';
+
+export const resolveOllama: ProviderFactory = () => {
+  throw new LLMConfigurationError("Provider 'ollama' is not available yet in this version of llm-factory", {
+    provider: 'ollama',
+  });
+};
