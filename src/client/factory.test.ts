@@ -133,10 +133,7 @@ describe('LLMClientFactory', () => {
   test('known providers not built yet say so clearly', () => {
     const factory = new LLMClientFactory({ env: { ANTHROPIC_API_KEY: 'x' } });
     for (const spec of ['anthropic', 'gemini/gemini-2.5-flash', 'bedrock', 'ollama', 'claude-sonnet-4-5']) {
-      assert.throws(
-        () => factory.createClient(spec),
-        /not available yet/,
-      );
+      assert.throws(() => factory.createClient(spec), /not available yet/);
     }
   });
 

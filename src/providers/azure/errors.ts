@@ -4,7 +4,7 @@
  * completion whose `finish_reason` is `content_filter`.
  */
 import { LLMContentFilterError, type LLMError } from '../../spec/errors.ts';
-import { redact } from '../../spec/redact.ts';
+import { buildError } from '../error-helpers.ts';
 import { mapOpenAIError } from '../openai/errors.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
 
@@ -32,19 +32,11 @@ function filteredCompletion(bodyText: string): string | undefined {
 export function mapAzureError(response: ErrorResponse, context: CallContext): LLMError {
   const filtered = filteredCompletion(response.bodyText);
   if (filtered !== undefined) {
-    return new LLMContentFilterError(
-      redact(
-        `${context.provider} ${response.status} content_filter: ${filtered} (deployment ${context.model})`,
-        context.secrets,
-      ),
-      {
-        provider: context.provider,
-        model: context.model,
-        status: response.status,
-        providerCode: 'content_filter',
-        body: redact(response.bodyText, context.secrets),
-        retryable: false,
-      },
+    return buildError(
+      response,
+      context,
+      { type: LLMContentFilterError, retryable: false, message: filtered, providerCode: 'content_filter' },
+      ['apim-request-id', 'x-request-id'],
     );
   }
   return mapOpenAIError(response, context);
