@@ -34,6 +34,10 @@ export interface Exchange {
   contextWindow: number | undefined;
   /** Keys accepted; undefined = any non-empty key. */
   apiKeys: readonly string[] | undefined;
+  /** Models served; undefined = any. Others get the provider's not-found error. */
+  models: readonly string[] | undefined;
+  /** AWS credential pairs whose SigV4 signatures Bedrock routes accept. */
+  awsCredentials: ReadonlyArray<{ accessKeyId: string; secretAccessKey: string }>;
 }
 
 export function wait(ms: number): Promise<void> {

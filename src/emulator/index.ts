@@ -31,6 +31,9 @@ const PROTOCOLS: ReadonlyArray<(exchange: Exchange) => Promise<boolean>> = [
 
 export { FAULT_DESCRIPTIONS, FAULT_KINDS, type FaultKind, type RecordedRequest };
 
+/** The credentials the emulator's Bedrock routes accept unless told otherwise. */
+export const DEFAULT_AWS_CREDENTIALS = [{ accessKeyId: 'EMULATORKEYID', secretAccessKey: 'emulator-secret' }];
+
 export interface EmulatorOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
   port?: number;
@@ -50,6 +53,14 @@ export interface EmulatorOptions {
   contextWindow?: number;
   /** Keys accepted; by default any non-empty key is. */
   apiKeys?: string[];
+  /** Models served; others get the provider's not-found error. Default: any model. */
+  models?: string[];
+  /**
+   * AWS credentials whose SigV4 signatures the Bedrock routes accept (others get 403
+   * InvalidSignatureException). Default: access key id `EMULATORKEYID`, secret `emulator-secret`.
+   * Bedrock API keys (bearer tokens) are always accepted.
+   */
+  awsCredentials?: Array<{ accessKeyId: string; secretAccessKey: string }>;
   /** Keep every request in `requests`. Default true; turn off for long benchmarks. */
   recordRequests?: boolean;
 }
@@ -159,6 +170,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       retryAfterMs: options.retryAfterMs ?? 100,
       contextWindow: options.contextWindow,
       apiKeys: options.apiKeys,
+      models: options.models,
+      awsCredentials: options.awsCredentials ?? DEFAULT_AWS_CREDENTIALS,
     };
     for (const protocol of PROTOCOLS) if (await protocol(exchange)) return;
     sendJson(exchange, 404, {
