@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { PoolOptions } from '../http/transport.ts';
+import type { Middleware } from '../middleware/types.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
 
@@ -51,13 +52,24 @@ export interface ClientOptions {
   apiVersion?: string;
   /** Azure: an Entra ID access token, used instead of the key. Default `AZURE_OPENAI_AD_TOKEN`. */
   azureADToken?: string;
+  /** Your own layers, outermost first; they run outside the built-in retry layer. */
+  middleware?: Middleware[];
   /** Bedrock: the AWS region. Default `AWS_REGION`, then `AWS_DEFAULT_REGION`. */
   region?: string;
   /** Bedrock: AWS credentials. Default `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`. */
   credentials?: AwsCredentials;
 }
 
-type Kind = 'string' | 'url' | 'count' | 'duration' | 'headers' | 'object' | 'dispatcher' | 'credentials';
+type Kind =
+  | 'string'
+  | 'url'
+  | 'count'
+  | 'duration'
+  | 'headers'
+  | 'object'
+  | 'dispatcher'
+  | 'credentials'
+  | 'middleware';
 
 const SCHEMA: Record<keyof ClientOptions, Kind> = {
   model: 'string',
@@ -79,6 +91,7 @@ const SCHEMA: Record<keyof ClientOptions, Kind> = {
   azureADToken: 'string',
   region: 'string',
   credentials: 'credentials',
+  middleware: 'middleware',
 };
 
 const NESTED: Record<'retry' | 'pool', Record<string, Kind>> = {
@@ -141,6 +154,11 @@ function check(path: string, kind: Kind, value: unknown): void {
       }
       return;
     }
+    case 'middleware':
+      if (!Array.isArray(value) || value.some((layer) => typeof layer?.name !== 'string')) {
+        fail('an array of middleware layers (objects with a `name`)');
+      }
+      return;
     case 'dispatcher':
       if (typeof (value as { request?: unknown })?.request !== 'function') fail('an undici Dispatcher');
       return;

@@ -1,0 +1,202 @@
+/**
+ * The innermost link of every chain: one HTTP attempt against the provider, typed and scrubbed. Layers
+ * (retry first) wrap these functions; nothing here retries, waits or records.
+ */
+import type { Dispatcher } from 'undici';
+import type { StreamFrame } from '../http/frames.ts';
+import { headerValue } from '../http/retry-timing.ts';
+import { type HttpResponse, type PreparedRequest, send } from '../http/transport.ts';
+import type { CallInfo, Chain, EmbedBatch, EmbedResult } from '../middleware/types.ts';
+import type { CallContext, NormalizedRequest, ProviderAdapter } from '../providers/provider.ts';
+import { isLLMError, LLMError, LLMInvalidResponseError } from '../spec/errors.ts';
+import { redact } from '../spec/redact.ts';
+import type { CompletionResult, StreamEvent } from '../spec/types.ts';
+
+export interface CoreSettings {
+  adapter: ProviderAdapter;
+  dispatcher: Dispatcher;
+  secrets: readonly string[];
+  timeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+export class ProviderCore {
+  readonly #adapter: ProviderAdapter;
+  readonly #dispatcher: Dispatcher;
+  readonly #secrets: readonly string[];
+  readonly #timeoutMs: number;
+  readonly #idleTimeoutMs: number;
+
+  constructor(settings: CoreSettings) {
+    this.#adapter = settings.adapter;
+    this.#dispatcher = settings.dispatcher;
+    this.#secrets = settings.secrets;
+    this.#timeoutMs = settings.timeoutMs;
+    this.#idleTimeoutMs = settings.idleTimeoutMs;
+  }
+
+  /** The chain's innermost functions. */
+  chain(): Chain {
+    return {
+      complete: (request, call) => this.complete(request, call),
+      stream: (request, call) => this.stream(request, call),
+      embed: (batch, call) => this.embed(batch, call),
+    };
+  }
+
+  context(model: string): CallContext {
+    return { provider: this.#adapter.name, model, secrets: this.#secrets };
+  }
+
+  async complete(request: NormalizedRequest, call: CallInfo): Promise<CompletionResult> {
+    const prepared = this.#adapter.completionRequest(request, false);
+    return this.json(prepared, this.context(request.model), call, (body, context) =>
+      this.#adapter.parseCompletion(body, context),
+    );
+  }
+
+  async embed(batch: EmbedBatch, call: CallInfo): Promise<EmbedResult> {
+    const support = this.#adapter.embeddings!;
+    const prepared = support.request(batch.texts, batch.model, batch.options);
+    const vectors = await this.json(prepared, this.context(batch.model), call, (body, context) =>
+      support.parse(body, batch.texts.length, context),
+    );
+    return { vectors };
+  }
+
+  /**
+   * One streamed attempt. Events decoded before an error frame in the same network chunk are delivered
+   * before the error is thrown, so nothing the server sent is lost.
+   */
+  async *stream(request: NormalizedRequest, call: CallInfo): AsyncGenerator<StreamEvent, void, undefined> {
+    const prepared = this.#adapter.completionRequest(request, true);
+    const context = this.context(request.model);
+    let response: HttpResponse | undefined;
+    try {
+      response = await this.#send(prepared, context, call, true);
+      const callContext = this.#withRequestId(context, response);
+      if (response.status >= 300) throw await this.#errorFrom(response, callContext);
+      const parser = this.#adapter.createStreamParser(callContext);
+      const decoder = this.#adapter.createStreamDecoder();
+      const out: StreamEvent[] = [];
+      let failure: unknown;
+      const onFrame = (frame: StreamFrame) => {
+        if (failure !== undefined) return;
+        try {
+          parser.onEvent(frame, out);
+        } catch (error) {
+          failure = error;
+        }
+      };
+      for await (const chunk of response.body) {
+        decoder.push(chunk as Uint8Array, onFrame);
+        if (out.length > 0) {
+          for (let i = 0; i < out.length; i++) yield out[i]!;
+          out.length = 0;
+        }
+        if (failure !== undefined) throw failure;
+        if (parser.done) break;
+      }
+      if (!parser.done) {
+        try {
+          decoder.end(onFrame);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+      for (const event of out) yield event;
+      if (failure !== undefined) throw failure;
+      yield parser.finish();
+    } catch (caught) {
+      throw this.scrub(
+        isLLMError(caught) ? caught : response ? response.classify(caught) : this.#wrap(caught, context),
+      );
+    } finally {
+      response?.done();
+    }
+  }
+
+  /** One non-streaming attempt whose 2xx body is JSON. */
+  async json<T>(
+    prepared: PreparedRequest,
+    context: CallContext,
+    call: CallInfo,
+    parse: (body: unknown, context: CallContext) => T,
+  ): Promise<T> {
+    let response: HttpResponse | undefined;
+    try {
+      response = await this.#send(prepared, context, call, false);
+      const callContext = this.#withRequestId(context, response);
+      if (response.status >= 300) throw await this.#errorFrom(response, callContext);
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (cause) {
+        throw new LLMInvalidResponseError(
+          `${context.provider} returned a ${response.status} response that is not JSON (${text.length} bytes)`,
+          { ...callContext, status: response.status, body: text.slice(0, 4096), retryable: true, cause },
+        );
+      }
+      return parse(body, callContext);
+    } catch (caught) {
+      throw this.scrub(isLLMError(caught) ? caught : this.#wrap(caught, context));
+    } finally {
+      response?.done();
+    }
+  }
+
+  /** Errors leave with no secret in message, body or stack. */
+  scrub(error: LLMError): LLMError {
+    if (this.#secrets.length === 0) return error;
+    const message = redact(error.message, this.#secrets);
+    if (message !== error.message) {
+      error.message = message;
+      if (error.stack) error.stack = redact(error.stack, this.#secrets);
+    }
+    return error;
+  }
+
+  async #send(
+    prepared: PreparedRequest,
+    context: CallContext,
+    call: CallInfo,
+    stream: boolean,
+  ): Promise<HttpResponse> {
+    const request = this.#adapter.authorize ? await this.#adapter.authorize(prepared) : prepared;
+    return send(this.#dispatcher, request, {
+      timeoutMs: call.timeoutMs ?? this.#timeoutMs,
+      idleTimeoutMs: this.#idleTimeoutMs,
+      signal: call.signal,
+      deadlineAt: call.deadlineAt,
+      stream,
+      context: { provider: context.provider, model: context.model },
+    });
+  }
+
+  async #errorFrom(response: HttpResponse, context: CallContext): Promise<LLMError> {
+    let bodyText = '';
+    try {
+      bodyText = await response.text();
+    } catch {
+      // The status says enough; a body we could not read stays empty.
+    }
+    return this.#adapter.mapError({ status: response.status, headers: response.headers, bodyText }, context);
+  }
+
+  #withRequestId(context: CallContext, response: HttpResponse): CallContext {
+    for (const name of this.#adapter.requestIdHeaders) {
+      const id = headerValue(response.headers, name);
+      if (id) return { ...context, requestId: redact(id, this.#secrets) };
+    }
+    return context;
+  }
+
+  #wrap(error: unknown, context: CallContext): LLMError {
+    return new LLMError(`${context.provider} request failed: ${(error as Error)?.message ?? String(error)}`, {
+      provider: context.provider,
+      model: context.model,
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Retry as a layer: the innermost one, right around the single HTTP attempt, so that every other layer
+ * (cache, rate limit, metrics) sees one call however many attempts it took. The policy itself — what is
+ * retryable, how long to wait — is written once in `http/retry.ts`.
+ */
+import { sleep } from '../http/abort.ts';
+import { finalizeError, type RetryOptions, retryDelayMs } from '../http/retry.ts';
+import { isLLMError, type LLMError } from '../spec/errors.ts';
+import type { StreamEvent } from '../spec/types.ts';
+import type { Middleware } from './types.ts';
+
+export interface RetryObserver {
+  /** Called before each wait with the error that caused it. */
+  onRetry?(error: LLMError, attempt: number, delayMs: number, operation: string): void;
+}
+
+export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = {}): Middleware {
+  async function run<T>(
+    call: { signal?: AbortSignal | undefined; deadlineAt?: number | undefined },
+    operation: string,
+    attemptFn: (attempt: number) => Promise<T>,
+  ): Promise<T> {
+    const history: LLMError[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await attemptFn(attempt);
+      } catch (error) {
+        if (!isLLMError(error)) throw error;
+        history.push(error);
+        const delay = retryDelayMs(error, attempt, policy, call.deadlineAt);
+        if (delay === undefined) throw finalizeError(error, attempt, history);
+        observer.onRetry?.(error, attempt, delay, operation);
+        await sleep(delay, call.signal);
+      }
+    }
+  }
+
+  return {
+    name: 'retry',
+    complete: (request, call, next) =>
+      run(call, 'complete', (attempt) => next(request, { ...call, attempt })),
+    embed: (batch, call, next) => run(call, 'embed', (attempt) => next(batch, { ...call, attempt })),
+    async *stream(request, call, next) {
+      const history: LLMError[] = [];
+      for (let attempt = 1; ; attempt++) {
+        let produced = false;
+        try {
+          for await (const event of next(request, { ...call, attempt })) {
+            produced = true;
+            yield event as StreamEvent;
+          }
+          return;
+        } catch (error) {
+          if (!isLLMError(error)) throw error;
+          history.push(error);
+          // Once the caller has seen output, a retry would repeat it: never.
+          const delay = produced ? undefined : retryDelayMs(error, attempt, policy, call.deadlineAt);
+          if (delay === undefined) throw finalizeError(error, attempt, history);
+          observer.onRetry?.(error, attempt, delay, 'stream');
+          await sleep(delay, call.signal);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The middleware model. Every cross-cutting concern (retry, rate limits, cache, metrics, tracing, logs)
+ * is a layer of the same shape: it may wrap `complete`, `stream` and one embeddings batch, and may change
+ * the request on its way down. The client composes the configured layers once, at creation; a layer
+ * that is not configured is not in the chain and costs nothing.
+ */
+import type { NormalizedRequest } from '../providers/provider.ts';
+import type { CompletionResult, EmbeddingOptions, ProviderName, StreamEvent, Usage } from '../spec/types.ts';
+
+export type Operation = 'complete' | 'stream' | 'embed';
+
+/** What a layer knows about the call it wraps. Layers pass it on (possibly changed) to `next`. */
+export interface CallInfo {
+  provider: ProviderName;
+  model: string;
+  operation: Operation;
+  /** A SHA-256 fingerprint of the credential (never the credential), for per-tenant namespaces. */
+  credentialHash: string;
+  signal?: AbortSignal | undefined;
+  /** Per-attempt timeout for this call, when the request overrides the client's. */
+  timeoutMs?: number | undefined;
+  /** Epoch ms after which the whole call is over. */
+  deadlineAt?: number | undefined;
+  /** 1 for the first attempt; set by the retry layer. */
+  attempt: number;
+}
+
+/** One embeddings request's worth of inputs. */
+export interface EmbedBatch {
+  texts: readonly string[];
+  model: string;
+  options: EmbeddingOptions;
+}
+
+export interface EmbedResult {
+  vectors: number[][];
+  /** Tokens billed for the batch, when the provider reports them. */
+  usage?: Usage;
+}
+
+export type CompleteNext = (request: NormalizedRequest, call: CallInfo) => Promise<CompletionResult>;
+export type StreamNext = (
+  request: NormalizedRequest,
+  call: CallInfo,
+) => AsyncGenerator<StreamEvent, void, undefined>;
+export type EmbedNext = (batch: EmbedBatch, call: CallInfo) => Promise<EmbedResult>;
+
+export interface Middleware {
+  readonly name: string;
+  complete?(request: NormalizedRequest, call: CallInfo, next: CompleteNext): Promise<CompletionResult>;
+  stream?(
+    request: NormalizedRequest,
+    call: CallInfo,
+    next: StreamNext,
+  ): AsyncGenerator<StreamEvent, void, undefined>;
+  embed?(batch: EmbedBatch, call: CallInfo, next: EmbedNext): Promise<EmbedResult>;
+  /** Releases what the layer holds (connections to a cache server, timers). */
+  close?(): Promise<void>;
+}
+
+export interface Chain {
+  complete: CompleteNext;
+  stream: StreamNext;
+  embed: EmbedNext;
+}
+
+/** Composes `layers` (outermost first) around `core`, once. */
+export function compose(layers: readonly Middleware[], core: Chain): Chain {
+  let chain = core;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    const inner = chain;
+    chain = {
+      complete: layer.complete
+        ? (request, call) => layer.complete!(request, call, inner.complete)
+        : inner.complete,
+      stream: layer.stream ? (request, call) => layer.stream!(request, call, inner.stream) : inner.stream,
+      embed: layer.embed ? (batch, call) => layer.embed!(batch, call, inner.embed) : inner.embed,
+    };
+  }
+  return chain;
+}
