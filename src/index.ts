@@ -5,6 +5,16 @@ export { inferProvider, parseModelSpec } from './client/model-inference.ts';
 export type { ClientOptions, RetrySettings } from './client/options.ts';
 export { DEFAULT_MODELS, type Env } from './client/settings.ts';
 export type { PoolOptions } from './http/transport.ts';
+export type { CallInfo, EmbedBatch, EmbedResult, Middleware, Operation } from './middleware/types.ts';
+export { PRICE_SOURCE, PRICES_READ_ON } from './pricing/prices.generated.ts';
+export {
+  contextWindowOf,
+  costOf,
+  findModelPrice,
+  type ModelPrice,
+  setModelPrice,
+} from './pricing/pricing.ts';
+export { type SpendLine, SpendTracker } from './pricing/spend-tracker.ts';
 export type { AwsCredentials, RequestTokenCount } from './providers/provider.ts';
 export * from './spec/errors.ts';
 export { redact } from './spec/redact.ts';

@@ -7,10 +7,11 @@ import type { StreamFrame } from '../http/frames.ts';
 import { headerValue } from '../http/retry-timing.ts';
 import { type HttpResponse, type PreparedRequest, send } from '../http/transport.ts';
 import type { CallInfo, Chain, EmbedBatch, EmbedResult } from '../middleware/types.ts';
+import { costOf } from '../pricing/pricing.ts';
 import type { CallContext, NormalizedRequest, ProviderAdapter } from '../providers/provider.ts';
 import { isLLMError, LLMError, LLMInvalidResponseError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
-import type { CompletionResult, StreamEvent } from '../spec/types.ts';
+import type { CompletionResult, StreamEvent, Usage } from '../spec/types.ts';
 
 export interface CoreSettings {
   adapter: ProviderAdapter;
@@ -50,9 +51,19 @@ export class ProviderCore {
 
   async complete(request: NormalizedRequest, call: CallInfo): Promise<CompletionResult> {
     const prepared = this.#adapter.completionRequest(request, false);
-    return this.json(prepared, this.context(request.model), call, (body, context) =>
+    const result = await this.json(prepared, this.context(request.model), call, (body, context) =>
       this.#adapter.parseCompletion(body, context),
     );
+    this.#price(result.usage, result.model, request.model);
+    return result;
+  }
+
+  /** Adds `costUsd`: priced by the model that answered, else the one asked for (an Azure deployment). */
+  #price(usage: Usage, answered: string | undefined, requested: string): void {
+    const cost =
+      (answered ? costOf(this.#adapter.name, answered, usage) : undefined) ??
+      (answered === requested ? undefined : costOf(this.#adapter.name, requested, usage));
+    if (cost !== undefined) usage.costUsd = cost;
   }
 
   async embed(batch: EmbedBatch, call: CallInfo): Promise<EmbedResult> {
@@ -106,7 +117,9 @@ export class ProviderCore {
       }
       for (const event of out) yield event;
       if (failure !== undefined) throw failure;
-      yield parser.finish();
+      const finish = parser.finish();
+      this.#price(finish.usage, finish.model, request.model);
+      yield finish;
     } catch (caught) {
       throw this.scrub(
         isLLMError(caught) ? caught : response ? response.classify(caught) : this.#wrap(caught, context),

@@ -20,6 +20,7 @@ import type {
 } from '../spec/types.ts';
 import { ProviderCore } from './core.ts';
 import { planBatches, runSlidingWindow, validateTexts } from './embeddings.ts';
+import { layersFor } from './layers.ts';
 import type { ClientOptions } from './options.ts';
 import { normalizeRequest } from './request.ts';
 
@@ -41,7 +42,7 @@ export class LLMClient {
   readonly #retry: RetryOptions;
   #closed = false;
 
-  constructor(resolved: ResolvedProvider, options: ClientOptions = {}, layers: readonly Middleware[] = []) {
+  constructor(resolved: ResolvedProvider, options: ClientOptions = {}) {
     this.#adapter = resolved.adapter;
     this.provider = resolved.adapter.name;
     this.model = resolved.model;
@@ -72,7 +73,7 @@ export class LLMClient {
       ...options.retry,
       maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
     };
-    this.#layers = [...layers, ...(options.middleware ?? []), retryMiddleware(this.#retry)];
+    this.#layers = [...layersFor(options), retryMiddleware(this.#retry)];
     this.#chain = compose(this.#layers, this.#core.chain());
   }
 

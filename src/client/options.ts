@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import type { PoolOptions } from '../http/transport.ts';
 import type { Middleware } from '../middleware/types.ts';
+import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
 
@@ -52,8 +53,10 @@ export interface ClientOptions {
   apiVersion?: string;
   /** Azure: an Entra ID access token, used instead of the key. Default `AZURE_OPENAI_AD_TOKEN`. */
   azureADToken?: string;
-  /** Your own layers, outermost first; they run outside the built-in retry layer. */
+  /** Your own layers, outermost first; they wrap every built-in layer. */
   middleware?: Middleware[];
+  /** Sums the cost and tokens of this client's calls into the tracker. */
+  spend?: SpendTracker;
   /** Bedrock: the AWS region. Default `AWS_REGION`, then `AWS_DEFAULT_REGION`. */
   region?: string;
   /** Bedrock: AWS credentials. Default `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`. */
@@ -92,6 +95,7 @@ const SCHEMA: Record<keyof ClientOptions, Kind> = {
   region: 'string',
   credentials: 'credentials',
   middleware: 'middleware',
+  spend: 'object',
 };
 
 const NESTED: Record<'retry' | 'pool', Record<string, Kind>> = {

@@ -66,6 +66,13 @@ export interface Usage {
   cachedInputTokens?: number;
   /** Output tokens spent on hidden reasoning, when the provider reports them. */
   reasoningTokens?: number;
+  /** Input tokens written to the provider's prompt cache (Anthropic, Bedrock), when reported. */
+  cacheWriteInputTokens?: number;
+  /**
+   * What the call cost in US dollars, from the bundled price table (input, cached input, cache writes and
+   * output priced separately). Undefined when the model's price is unknown: never a guessed number.
+   */
+  costUsd?: number;
 }
 
 export interface ToolCall {
@@ -89,6 +96,8 @@ export interface CompletionResult {
   /** The request id from the provider's response headers, when given. */
   requestId?: string;
   toolCalls?: ToolCall[];
+  /** True when the result was served from the response cache (no provider call was made). */
+  cached?: boolean;
   /** The decoded response body, untouched. */
   raw: unknown;
 }
@@ -115,6 +124,8 @@ export interface FinishEvent {
   model?: string;
   id?: string;
   requestId?: string;
+  /** True when the stream was replayed from the response cache. */
+  cached?: boolean;
 }
 
 export type StreamEvent = TextDeltaEvent | ToolCallDeltaEvent | FinishEvent;

@@ -1,0 +1,130 @@
+/**
+ * Cost accounting: per-million-token prices and context windows from the bundled table (generated from
+ * a maintained public database, see prices.generated.ts), overridable at run time. A model the table
+ * does not know has no price: `costOf` returns undefined, never a guess.
+ */
+import type { ProviderName, Usage } from '../spec/types.ts';
+import { PRICE_DATA } from './prices.generated.ts';
+
+type Tiered = number | { base: number; tiers: Array<{ start: number; price: number }> };
+type Match = {
+  equals?: string;
+  starts_with?: string;
+  ends_with?: string;
+  contains?: string;
+  regex?: string;
+  or?: Match[];
+  and?: Match[];
+};
+
+interface TableEntry {
+  id: string;
+  match: Match;
+  input: Tiered;
+  output: Tiered;
+  cacheRead?: Tiered;
+  cacheWrite?: Tiered;
+  contextWindow?: number;
+}
+
+/** A model's prices in USD per million tokens. A number, or a base with tiers by prompt size. */
+export interface ModelPrice {
+  input: Tiered;
+  output: Tiered;
+  /** Cached input (prompt-cache reads). Default: the input price. */
+  cacheRead?: Tiered;
+  /** Prompt-cache writes. Default: the input price. */
+  cacheWrite?: Tiered;
+  contextWindow?: number;
+}
+
+let table: Record<string, TableEntry[]> | undefined;
+const overrides = new Map<string, ModelPrice>();
+const resolved = new Map<string, ModelPrice | null>();
+
+/** Local models cost nothing per token. */
+const FREE: ModelPrice = { input: 0, output: 0 };
+
+function matches(rule: Match, name: string): boolean {
+  if (rule.equals !== undefined) return name === rule.equals;
+  if (rule.starts_with !== undefined) return name.startsWith(rule.starts_with);
+  if (rule.ends_with !== undefined) return name.endsWith(rule.ends_with);
+  if (rule.contains !== undefined) return name.includes(rule.contains);
+  if (rule.regex !== undefined) return new RegExp(rule.regex).test(name);
+  if (rule.or) return rule.or.some((inner) => matches(inner, name));
+  if (rule.and) return rule.and.every((inner) => matches(inner, name));
+  return false;
+}
+
+/** Names worth trying for a model: as given, without `models/`, a Bedrock region prefix, or `provider/`. */
+function candidates(model: string): string[] {
+  const names = [model];
+  const bare = model.replace(/^models\//, '').replace(/^(?:us|eu|apac|global|jp|au)\./, '');
+  if (bare !== model) names.push(bare);
+  const slash = bare.lastIndexOf('/');
+  if (slash !== -1) names.push(bare.slice(slash + 1));
+  return names;
+}
+
+/** The price of `model` at `provider`, or undefined when unknown. */
+export function findModelPrice(provider: ProviderName, model: string): ModelPrice | undefined {
+  const key = `${provider}\0${model}`;
+  const override = overrides.get(key) ?? overrides.get(`*\0${model}`);
+  if (override) return override;
+  const cached = resolved.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  let found: ModelPrice | undefined;
+  if (provider === 'ollama') found = FREE;
+  else {
+    table ??= JSON.parse(PRICE_DATA) as Record<string, TableEntry[]>;
+    // Azure bills OpenAI's models at OpenAI's list prices when its own list lacks them.
+    const entries = [...(table[provider] ?? []), ...(provider === 'azure' ? (table.openai ?? []) : [])];
+    outer: for (const name of candidates(model)) {
+      for (const entry of entries) {
+        if (matches(entry.match, name)) {
+          found = entry;
+          break outer;
+        }
+      }
+    }
+  }
+  resolved.set(key, found ?? null);
+  return found;
+}
+
+/**
+ * Sets (or replaces) a model's price at run time; `provider` '*' applies to every provider. Takes effect
+ * for calls made afterwards.
+ */
+export function setModelPrice(provider: ProviderName | '*', model: string, price: ModelPrice): void {
+  overrides.set(`${provider}\0${model}`, price);
+}
+
+/** The model's context window in tokens, when the table knows it. */
+export function contextWindowOf(provider: ProviderName, model: string): number | undefined {
+  return findModelPrice(provider, model)?.contextWindow;
+}
+
+function rate(price: Tiered, promptTokens: number): number {
+  if (typeof price === 'number') return price;
+  let value = price.base;
+  for (const tier of price.tiers) if (promptTokens >= tier.start) value = tier.price;
+  return value;
+}
+
+/** What `usage` cost in USD at `model`'s prices, or undefined when the price is unknown. */
+export function costOf(provider: ProviderName, model: string, usage: Usage): number | undefined {
+  const price = findModelPrice(provider, model);
+  if (!price) return undefined;
+  const prompt = usage.inputTokens;
+  const cached = usage.cachedInputTokens ?? 0;
+  const written = usage.cacheWriteInputTokens ?? 0;
+  const fresh = Math.max(0, prompt - cached - written);
+  const input = rate(price.input, prompt);
+  const micros =
+    fresh * input +
+    cached * (price.cacheRead === undefined ? input : rate(price.cacheRead, prompt)) +
+    written * (price.cacheWrite === undefined ? input : rate(price.cacheWrite, prompt)) +
+    usage.outputTokens * rate(price.output, prompt);
+  return micros / 1_000_000;
+}
