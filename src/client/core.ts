@@ -60,6 +60,8 @@ export class ProviderCore {
 
   /** Adds `costUsd`: priced by the model that answered, else the one asked for (an Azure deployment). */
   #price(usage: Usage, answered: string | undefined, requested: string): void {
+    // No usage reported (old streams without include_usage): no cost either, rather than a false $0.
+    if (usage.inputTokens === 0 && usage.outputTokens === 0) return;
     const cost =
       (answered ? costOf(this.#adapter.name, answered, usage) : undefined) ??
       (answered === requested ? undefined : costOf(this.#adapter.name, requested, usage));
@@ -177,7 +179,7 @@ export class ProviderCore {
     stream: boolean,
   ): Promise<HttpResponse> {
     const request = this.#adapter.authorize ? await this.#adapter.authorize(prepared) : prepared;
-    return send(this.#dispatcher, request, {
+    const response = await send(this.#dispatcher, request, {
       timeoutMs: call.timeoutMs ?? this.#timeoutMs,
       idleTimeoutMs: this.#idleTimeoutMs,
       signal: call.signal,
@@ -185,6 +187,8 @@ export class ProviderCore {
       stream,
       context: { provider: context.provider, model: context.model },
     });
+    call.onHeaders?.(response.headers);
+    return response;
   }
 
   async #errorFrom(response: HttpResponse, context: CallContext): Promise<LLMError> {

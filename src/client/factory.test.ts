@@ -130,11 +130,24 @@ describe('LLMClientFactory', () => {
     );
   });
 
-  test('known providers not built yet say so clearly', () => {
-    const factory = new LLMClientFactory({ env: { ANTHROPIC_API_KEY: 'x' } });
-    for (const spec of ['anthropic', 'gemini/gemini-2.5-flash', 'bedrock', 'ollama', 'claude-sonnet-4-5']) {
-      assert.throws(() => factory.createClient(spec), /not available yet/);
+  test('every provider without its credentials names the option and the variable', () => {
+    const factory = new LLMClientFactory({ env: {} });
+    const cases: Array<[string, RegExp]> = [
+      ['openai', /`apiKey`.*OPENAI_API_KEY/],
+      ['anthropic', /`apiKey`.*ANTHROPIC_API_KEY/],
+      ['claude-sonnet-4-6', /`apiKey`.*ANTHROPIC_API_KEY/],
+      ['gemini/gemini-2.5-flash', /`apiKey`.*GEMINI_API_KEY.*GOOGLE_API_KEY/],
+      ['bedrock', /`region`.*AWS_REGION/],
+    ];
+    for (const [spec, message] of cases) {
+      assert.throws(
+        () => factory.createClient(spec),
+        (error: unknown) => error instanceof LLMConfigurationError && message.test(error.message),
+        spec,
+      );
     }
+    assert.throws(() => factory.createClient('bedrock', { region: 'us-east-1' }), /AWS_ACCESS_KEY_ID|AWS_BEARER_TOKEN_BEDROCK/);
+    assert.equal(factory.createClient('ollama').provider, 'ollama', 'Ollama needs no key');
   });
 
   test('bad options are named: unknown names (with a hint) and wrong types', () => {

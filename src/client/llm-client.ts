@@ -73,7 +73,8 @@ export class LLMClient {
       ...options.retry,
       maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
     };
-    this.#layers = [...layersFor(options), retryMiddleware(this.#retry)];
+    const { layers, inner, retryObserver } = layersFor(options, resolved.adapter);
+    this.#layers = [...layers, retryMiddleware(this.#retry, retryObserver), ...inner];
     this.#chain = compose(this.#layers, this.#core.chain());
   }
 

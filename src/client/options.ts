@@ -4,6 +4,10 @@
  */
 import type { Dispatcher } from 'undici';
 import type { PoolOptions } from '../http/transport.ts';
+import type { CacheSettings } from '../middleware/cache/index.ts';
+import type { Logger } from '../middleware/logging.ts';
+import type { RateLimitOptions } from '../middleware/rate-limit.ts';
+import type { TracingOptions } from '../middleware/tracing.ts';
 import type { Middleware } from '../middleware/types.ts';
 import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
@@ -57,6 +61,23 @@ export interface ClientOptions {
   middleware?: Middleware[];
   /** Sums the cost and tokens of this client's calls into the tracker. */
   spend?: SpendTracker;
+  /**
+   * Client-side rate limits for this provider and model, shared by the process's clients: budgets that
+   * queue instead of failing, paused by the provider's rate-limit headers, with adaptive concurrency.
+   * Default: off.
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * A response cache: `{ store: 'memory' }`, `{ store: 'sqlite', path }`, `{ store: 'redis', url }` or a
+   * store of your own, with `ttlMs` and `namespace`. Default: off.
+   */
+  cache?: CacheSettings;
+  /** Record Prometheus metrics (see `metricsText()`) and OpenTelemetry GenAI metrics. Default false. */
+  metrics?: boolean;
+  /** Emit an OpenTelemetry span per call; `{ captureContent: true }` also records prompts and answers. Default false. */
+  tracing?: boolean | TracingOptions;
+  /** A pino-compatible logger for one line per call and a warning per retry. Default: silent. */
+  logger?: Logger;
   /** Bedrock: the AWS region. Default `AWS_REGION`, then `AWS_DEFAULT_REGION`. */
   region?: string;
   /** Bedrock: AWS credentials. Default `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`. */
@@ -72,7 +93,11 @@ type Kind =
   | 'object'
   | 'dispatcher'
   | 'credentials'
-  | 'middleware';
+  | 'middleware'
+  | 'boolean'
+  | 'cacheStore'
+  | 'tracing'
+  | 'logger';
 
 const SCHEMA: Record<keyof ClientOptions, Kind> = {
   model: 'string',
@@ -96,9 +121,29 @@ const SCHEMA: Record<keyof ClientOptions, Kind> = {
   credentials: 'credentials',
   middleware: 'middleware',
   spend: 'object',
+  rateLimit: 'object',
+  cache: 'object',
+  metrics: 'boolean',
+  tracing: 'tracing',
+  logger: 'logger',
 };
 
-const NESTED: Record<'retry' | 'pool', Record<string, Kind>> = {
+const NESTED: Record<'retry' | 'pool' | 'rateLimit' | 'cache', Record<string, Kind>> = {
+  cache: {
+    store: 'cacheStore',
+    path: 'string',
+    url: 'string',
+    ttlMs: 'duration',
+    namespace: 'string',
+    maxEntries: 'count',
+    maxBytes: 'count',
+  },
+  rateLimit: {
+    requestsPerMinute: 'duration',
+    tokensPerMinute: 'duration',
+    maxConcurrency: 'count',
+    adaptive: 'boolean',
+  },
   retry: { initialDelayMs: 'duration', maxDelayMs: 'duration', maxRetryAfterMs: 'duration' },
   pool: { connections: 'count', keepAliveTimeoutMs: 'duration' },
 };
@@ -158,6 +203,32 @@ function check(path: string, kind: Kind, value: unknown): void {
       }
       return;
     }
+    case 'cacheStore':
+      if (value === 'memory' || value === 'sqlite' || value === 'redis') return;
+      if (
+        typeof (value as { get?: unknown })?.get === 'function' &&
+        typeof (value as { set?: unknown })?.set === 'function'
+      )
+        return;
+      fail("'memory', 'sqlite', 'redis' or a store with get/set/delete/close");
+      return;
+    case 'tracing':
+      if (
+        typeof value === 'boolean' ||
+        (typeof value === 'object' && value !== null && !Array.isArray(value))
+      )
+        return;
+      fail('true, false or { captureContent }');
+      return;
+    case 'logger':
+      for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+        if (typeof (value as Record<string, unknown>)?.[level] !== 'function')
+          fail(`a pino-compatible logger (missing ${level}())`);
+      }
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail('true or false');
+      return;
     case 'middleware':
       if (!Array.isArray(value) || value.some((layer) => typeof layer?.name !== 'string')) {
         fail('an array of middleware layers (objects with a `name`)');
@@ -186,7 +257,7 @@ export function validateClientOptions(options: unknown): asserts options is Clie
       );
     }
     check(name, kind, value);
-    if (name === 'retry' || name === 'pool') {
+    if (name === 'retry' || name === 'pool' || name === 'rateLimit' || name === 'cache') {
       for (const [inner, innerValue] of Object.entries(value as object)) {
         const innerKind = NESTED[name][inner];
         if (!innerKind) {

@@ -7,19 +7,15 @@ import { sleep } from '../http/abort.ts';
 import { finalizeError, type RetryOptions, retryDelayMs } from '../http/retry.ts';
 import { isLLMError, type LLMError } from '../spec/errors.ts';
 import type { StreamEvent } from '../spec/types.ts';
-import type { Middleware } from './types.ts';
+import type { CallInfo, Middleware } from './types.ts';
 
 export interface RetryObserver {
   /** Called before each wait with the error that caused it. */
-  onRetry?(error: LLMError, attempt: number, delayMs: number, operation: string): void;
+  onRetry?(call: CallInfo, error: LLMError, attempt: number, delayMs: number): void;
 }
 
 export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = {}): Middleware {
-  async function run<T>(
-    call: { signal?: AbortSignal | undefined; deadlineAt?: number | undefined },
-    operation: string,
-    attemptFn: (attempt: number) => Promise<T>,
-  ): Promise<T> {
+  async function run<T>(call: CallInfo, attemptFn: (attempt: number) => Promise<T>): Promise<T> {
     const history: LLMError[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
@@ -29,7 +25,7 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
         history.push(error);
         const delay = retryDelayMs(error, attempt, policy, call.deadlineAt);
         if (delay === undefined) throw finalizeError(error, attempt, history);
-        observer.onRetry?.(error, attempt, delay, operation);
+        observer.onRetry?.(call, error, attempt, delay);
         await sleep(delay, call.signal);
       }
     }
@@ -37,9 +33,8 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
 
   return {
     name: 'retry',
-    complete: (request, call, next) =>
-      run(call, 'complete', (attempt) => next(request, { ...call, attempt })),
-    embed: (batch, call, next) => run(call, 'embed', (attempt) => next(batch, { ...call, attempt })),
+    complete: (request, call, next) => run(call, (attempt) => next(request, { ...call, attempt })),
+    embed: (batch, call, next) => run(call, (attempt) => next(batch, { ...call, attempt })),
     async *stream(request, call, next) {
       const history: LLMError[] = [];
       for (let attempt = 1; ; attempt++) {
@@ -56,7 +51,7 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
           // Once the caller has seen output, a retry would repeat it: never.
           const delay = produced ? undefined : retryDelayMs(error, attempt, policy, call.deadlineAt);
           if (delay === undefined) throw finalizeError(error, attempt, history);
-          observer.onRetry?.(error, attempt, delay, 'stream');
+          observer.onRetry?.(call, error, attempt, delay);
           await sleep(delay, call.signal);
         }
       }

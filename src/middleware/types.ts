@@ -23,6 +23,8 @@ export interface CallInfo {
   deadlineAt?: number | undefined;
   /** 1 for the first attempt; set by the retry layer. */
   attempt: number;
+  /** Called with each response's headers as soon as they arrive (rate-limit feedback). */
+  onHeaders?: ((headers: Record<string, string | string[] | undefined>) => void) | undefined;
 }
 
 /** One embeddings request's worth of inputs. */

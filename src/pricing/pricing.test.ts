@@ -99,3 +99,9 @@ describe('cost on results, and the spend tracker', () => {
     await unknown.close();
   });
 });
+
+test('a prefix does not swallow a different model number', () => {
+  assert.equal(findModelPrice('anthropic', 'claude-sonnet-5-5'), undefined, 'not priced as claude-sonnet-5');
+  assert.ok(findModelPrice('anthropic', 'claude-sonnet-5'));
+  assert.ok(findModelPrice('anthropic', 'claude-haiku-4-5-20251001'), 'a dated snapshot is the same model');
+});

@@ -45,15 +45,34 @@ const resolved = new Map<string, ModelPrice | null>();
 /** Local models cost nothing per token. */
 const FREE: ModelPrice = { input: 0, output: 0 };
 
+/**
+ * What may follow a `starts_with` prefix: dated snapshots and version tags (`-20250929`, `-2024-08-06`,
+ * `-v1:0`, `-latest`, `-preview-05-20`), but not another model number: `claude-sonnet-5-5` is not
+ * `claude-sonnet-5`, and pricing it as such would be a wrong number.
+ */
+const SNAPSHOT_SUFFIX =
+  /^(?:[-@:.](?:\d{6,8}|\d{4}-\d\d-\d\d|\d\d-\d{4}|\d\d-\d\d|v\d[\w.]*|\d+|latest|preview|exp|thinking))*$/;
+
 function matches(rule: Match, name: string): boolean {
   if (rule.equals !== undefined) return name === rule.equals;
-  if (rule.starts_with !== undefined) return name.startsWith(rule.starts_with);
+  if (rule.starts_with !== undefined) {
+    return (
+      name.startsWith(rule.starts_with) && isSnapshotOf(name.slice(rule.starts_with.length), rule.starts_with)
+    );
+  }
   if (rule.ends_with !== undefined) return name.endsWith(rule.ends_with);
   if (rule.contains !== undefined) return name.includes(rule.contains);
   if (rule.regex !== undefined) return new RegExp(rule.regex).test(name);
   if (rule.or) return rule.or.some((inner) => matches(inner, name));
   if (rule.and) return rule.and.every((inner) => matches(inner, name));
   return false;
+}
+
+function isSnapshotOf(rest: string, prefix: string): boolean {
+  if (rest === '' || /[-.]$/.test(prefix)) return true;
+  // A bare number right after a model number is a different model (…-5 then -5), not a snapshot.
+  if (/\d$/.test(prefix) && /^-\d{1,2}(?:$|[-@:.])/.test(rest)) return false;
+  return SNAPSHOT_SUFFIX.test(rest);
 }
 
 /** Names worth trying for a model: as given, without `models/`, a Bedrock region prefix, or `provider/`. */

@@ -46,6 +46,8 @@ export interface CompletionRequest {
   timeoutMs?: number;
   /** Extra HTTP headers for this request. */
   headers?: Record<string, string>;
+  /** Per-request cache control, when the client has a cache. */
+  cache?: CacheControl;
   /**
    * Provider-native fields merged into the request body as they are (e.g. `tools`, `response_format`,
    * `reasoning_effort`). They win over the fields built from the options above.
@@ -140,6 +142,20 @@ export interface EmbeddingOptions {
   /** Requests in flight at once. Default 4. */
   concurrency?: number;
   signal?: AbortSignal;
+  /** Called after each batch with the number of inputs done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Per-call cache control, when the client has a cache. */
+  cache?: CacheControl;
+}
+
+/** Per-request cache control. */
+export interface CacheControl {
+  /** Look in the cache first. Default true. */
+  read?: boolean;
+  /** Store the answer. Default true. */
+  write?: boolean;
+  /** Time to live for what this request stores, overriding the cache's `ttlMs`. */
+  ttlMs?: number;
 }
 
 export const EMPTY_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0, totalTokens: 0 });

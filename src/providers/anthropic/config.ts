@@ -1,12 +1,25 @@
-/** Anthropic: options and environment → adapter. (Placeholder until the provider lands.) */
-import { LLMConfigurationError } from '../../spec/errors.ts';
+/** Anthropic: options and environment → adapter. */
+import { checkedUrl, missing, pick } from '../config-helpers.ts';
+import { DEFAULT_MODELS } from '../defaults.ts';
 import type { ProviderFactory } from '../provider.ts';
+import { createAnthropicAdapter } from './index.ts';
 
-export const resolveAnthropic: ProviderFactory = () => {
-  throw new LLMConfigurationError(
-    "Provider 'anthropic' is not available yet in this version of llm-factory",
-    {
-      provider: 'anthropic',
-    },
+/** The API host the official SDK uses by default (requests go to `{host}/v1/messages`). */
+export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+export const resolveAnthropic: ProviderFactory = (input, env) => {
+  const apiKey = pick(input.apiKey, env.ANTHROPIC_API_KEY);
+  if (!apiKey) throw missing('API key', 'anthropic', 'apiKey', 'ANTHROPIC_API_KEY');
+  const fromOption = pick(input.baseURL);
+  const baseURL = checkedUrl(
+    fromOption ?? pick(env.ANTHROPIC_BASE_URL) ?? DEFAULT_ANTHROPIC_BASE_URL,
+    'anthropic',
+    fromOption ? 'baseURL' : 'ANTHROPIC_BASE_URL',
   );
+  return {
+    adapter: createAnthropicAdapter({ apiKey, baseURL, headers: input.headers }),
+    model: pick(input.model, DEFAULT_MODELS.anthropic.chat)!,
+    embeddingModel: undefined,
+    secrets: [apiKey],
+  };
 };

@@ -1,0 +1,206 @@
+/**
+ * The emulator's `generateContent` and `streamGenerateContent`: deterministic replies cut by
+ * `maxOutputTokens` and `stopSequences`, usage counted with the real tokenizer, and the stream framed as
+ * the API frames it: `data: {…}\r\n\r\n` with `alt=sse`, one JSON array without.
+ */
+import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
+import {
+  corruptBody,
+  type Exchange,
+  headerOf,
+  nextRequestId,
+  sendJson,
+  stallForever,
+  wait,
+  writeRaw,
+} from './exchange.ts';
+import {
+  conversationOf,
+  GEMINI_RESPONSE_HEADERS,
+  googleError,
+  promptTokensOf,
+  sendGoogleError,
+  usageMetadata,
+} from './gemini-wire.ts';
+import { baseReply, shapeReply, streamPieces } from './replies.ts';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+/** How the answer goes out: one JSON body, SSE (`alt=sse`), or a streamed JSON array (no `alt`). */
+export type GenerateMode = 'unary' | 'sse' | 'array';
+
+const SAFETY_BLOCKED = [
+  { category: 'HARM_CATEGORY_SEXUALLY_EXPLICIT', probability: 'NEGLIGIBLE' },
+  { category: 'HARM_CATEGORY_HATE_SPEECH', probability: 'HIGH', blocked: true },
+  { category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' },
+  { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'NEGLIGIBLE' },
+];
+
+const INTERNAL_MESSAGE =
+  'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting';
+
+/** A response id in the API's style (22 URL-safe characters), unique per answer. */
+function responseIdOf(): string {
+  return Buffer.from(nextRequestId('gemini-emulator')).toString('base64url').slice(-22);
+}
+
+function stopSequencesOf(config: Json): string[] {
+  const stop = config.stopSequences;
+  return Array.isArray(stop) ? stop.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** Answers `generateContent` (mode `unary`) or `streamGenerateContent` (`sse` or `array`). */
+export async function generateContent(
+  exchange: Exchange,
+  body: Json,
+  model: string,
+  mode: GenerateMode,
+): Promise<void> {
+  const turns = conversationOf(body);
+  if (!turns) {
+    sendGoogleError(
+      exchange,
+      'INVALID_ARGUMENT',
+      '* GenerateContentRequest.contents: contents is not specified\n',
+    );
+    return;
+  }
+  const promptTokens = promptTokensOf(turns, model);
+  if (exchange.contextWindow !== undefined && promptTokens > exchange.contextWindow) {
+    sendGoogleError(
+      exchange,
+      'INVALID_ARGUMENT',
+      `The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${exchange.contextWindow}).`,
+    );
+    return;
+  }
+  const config = isObject(body.generationConfig) ? body.generationConfig : {};
+  const maxTokens = typeof config.maxOutputTokens === 'number' ? config.maxOutputTokens : undefined;
+  const lastUser = [...turns].reverse().find((turn) => turn.role === 'user')?.content ?? '';
+  const forced = headerOf(exchange, 'x-emulator-reply');
+  const reply = shapeReply(
+    forced ?? baseReply(JSON.stringify([model, turns]), lastUser),
+    model,
+    maxTokens,
+    stopSequencesOf(config),
+  );
+  const finishReason = reply.finishReason === 'length' ? 'MAX_TOKENS' : 'STOP';
+  const filtered = exchange.fault === 'content-filter';
+  const text = filtered ? '' : reply.text;
+  const common = { modelVersion: model, responseId: responseIdOf() };
+  const candidateOf = (piece: string, last: boolean): Json => {
+    const candidate: Json = {
+      content: piece ? { parts: [{ text: piece }], role: 'model' } : { role: 'model' },
+    };
+    if (last) candidate.finishReason = finishReason;
+    candidate.index = 0;
+    return candidate;
+  };
+  const blocked = {
+    candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: SAFETY_BLOCKED }],
+    usageMetadata: usageMetadata(promptTokens),
+    ...common,
+  };
+  await wait(exchange.timing.latencyMs);
+
+  if (mode === 'unary') {
+    const response = filtered
+      ? blocked
+      : {
+          candidates: [candidateOf(text, true)],
+          usageMetadata: usageMetadata(promptTokens, countOpenAITokens(text, model)),
+          ...common,
+        };
+    const json = JSON.stringify(response);
+    if (corruptBody(exchange, json, GEMINI_RESPONSE_HEADERS)) return;
+    sendJson(exchange, 200, json, GEMINI_RESPONSE_HEADERS);
+    return;
+  }
+
+  const frames = new Framing(exchange, mode);
+  if (exchange.fault === 'malformed') {
+    frames.broken();
+    return;
+  }
+  await wait(exchange.timing.timeToFirstTokenMs);
+  if (filtered) {
+    frames.send(blocked);
+    frames.end();
+    return;
+  }
+  const pieces = streamPieces(text);
+  const gap = exchange.timing.tokensPerSecond > 0 ? 1000 / exchange.timing.tokensPerSecond : 0;
+  // Every chunk but the last carries the prompt count only, as the API's do.
+  const running = usageMetadata(promptTokens);
+  for (let sent = 0; sent < pieces.length; sent++) {
+    if (sent === 2 && exchange.fault === 'stall') return stallForever(exchange);
+    if (sent === 2 && exchange.fault === 'stream-error') {
+      frames.error(googleError('INTERNAL', INTERNAL_MESSAGE));
+      return;
+    }
+    if (sent > 0 && gap > 0) await wait(gap);
+    const last = sent === pieces.length - 1;
+    const chunk = {
+      candidates: [candidateOf(pieces[sent]!, last)],
+      usageMetadata: last ? usageMetadata(promptTokens, countOpenAITokens(text, model)) : running,
+      ...common,
+    };
+    if (!frames.send(chunk)) return;
+  }
+  if (pieces.length === 0) {
+    frames.send({
+      candidates: [candidateOf('', true)],
+      usageMetadata: usageMetadata(promptTokens, 0),
+      ...common,
+    });
+  }
+  frames.end();
+}
+
+/** Writes stream chunks in the mode's framing. */
+class Framing {
+  readonly #exchange: Exchange;
+  readonly #mode: 'sse' | 'array';
+  #count = 0;
+
+  constructor(exchange: Exchange, mode: 'sse' | 'array') {
+    this.#exchange = exchange;
+    this.#mode = mode;
+    const headers: Record<string, string> = { ...GEMINI_RESPONSE_HEADERS };
+    if (mode === 'sse') {
+      headers['content-type'] = 'text/event-stream';
+      headers['content-disposition'] = 'attachment';
+    }
+    exchange.res.writeHead(200, headers);
+    exchange.res.flushHeaders();
+  }
+
+  /** One chunk; false once the client has gone. */
+  send(chunk: Json): boolean {
+    const json = JSON.stringify(chunk);
+    const text =
+      this.#mode === 'sse' ? `data: ${json}\r\n\r\n` : `${this.#count === 0 ? '[' : '\n,\r\n'}${json}`;
+    this.#count++;
+    return writeRaw(this.#exchange, text);
+  }
+
+  /** A failure after output: the bare `google.rpc.Status` object the API sends, then the end. */
+  error(status: Json): void {
+    const json = JSON.stringify(status, null, 2);
+    writeRaw(this.#exchange, this.#mode === 'sse' ? `${json}\n` : `\n,\r\n${json}\n]`);
+    this.#exchange.res.end();
+  }
+
+  /** A first event cut in the middle of its JSON. */
+  broken(): void {
+    const start = '{"candidates": [{"content": {"parts": [{"text": "Hel';
+    writeRaw(this.#exchange, this.#mode === 'sse' ? `data: ${start}\r\n\r\n` : `[${start}`);
+    this.#exchange.res.end();
+  }
+
+  end(): void {
+    if (this.#mode === 'array') writeRaw(this.#exchange, this.#count === 0 ? '[]' : '\n]');
+    this.#exchange.res.end();
+  }
+}

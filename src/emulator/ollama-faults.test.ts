@@ -1,0 +1,302 @@
+/**
+ * The fault matrix for Ollama: every fault kind the emulator injects, on `/api/chat` streaming (NDJSON)
+ * and not, on every attempt and on the first only, must end in a transparent retry or the right typed
+ * error after the right number of attempts, with no unhandled rejection and no socket left open.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { LLMClientFactory } from '../client/factory.ts';
+import type { ClientOptions } from '../client/options.ts';
+import { openPoolCount } from '../http/transport.ts';
+import {
+  isLLMError,
+  LLMAuthenticationError,
+  LLMConnectionError,
+  LLMContextWindowError,
+  type LLMError,
+  LLMInvalidResponseError,
+  LLMNotFoundError,
+  LLMRateLimitError,
+  LLMServerError,
+  LLMTimeoutError,
+} from '../spec/errors.ts';
+import type { CompletionRequest } from '../spec/types.ts';
+import { type Emulator, FAULT_KINDS, type FaultKind, startEmulator } from './index.ts';
+
+type ErrorClass = abstract new (...args: never[]) => LLMError;
+
+interface Expectation {
+  /** Persistent fault: the error class, and how many attempts it takes. */
+  persistent: { type: ErrorClass; attempts: number } | 'succeeds';
+  /** Fault on the first attempt only: recovered transparently, or this error. */
+  transient: 'recovers' | { type: ErrorClass; attempts: number };
+}
+
+const CLIENT: ClientOptions = {
+  model: 'llama3.2',
+  maxRetries: 2,
+  timeoutMs: 400,
+  streamIdleTimeoutMs: 250,
+  retry: { initialDelayMs: 5, maxDelayMs: 20 },
+};
+
+const NON_STREAMING: Record<FaultKind, Expectation> = {
+  // Ollama's 429 carries only `retry-after` in whole seconds: each retry waits 1 s.
+  'rate-limit': { persistent: { type: LLMRateLimitError, attempts: 3 }, transient: 'recovers' },
+  'server-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
+  unavailable: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
+  overloaded: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
+  hang: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
+  stall: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
+  reset: { persistent: { type: LLMConnectionError, attempts: 3 }, transient: 'recovers' },
+  malformed: { persistent: { type: LLMInvalidResponseError, attempts: 3 }, transient: 'recovers' },
+  'stream-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
+  // Ollama filters nothing: the emulator answers an empty message with done_reason stop.
+  'content-filter': { persistent: 'succeeds', transient: 'recovers' },
+};
+
+const STREAMING: Record<FaultKind, Expectation> = {
+  ...NON_STREAMING,
+  // Output was produced before the fault: never retried, a typed error at once.
+  stall: {
+    persistent: { type: LLMTimeoutError, attempts: 1 },
+    transient: { type: LLMTimeoutError, attempts: 1 },
+  },
+  'stream-error': {
+    persistent: { type: LLMServerError, attempts: 1 },
+    transient: { type: LLMServerError, attempts: 1 },
+  },
+};
+
+let emulator: Emulator;
+const factory = new LLMClientFactory({ env: {} });
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+before(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  emulator = await startEmulator({ retryAfterMs: 10 });
+});
+
+after(async () => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+type Outcome = { text: string; finishReason: string } | LLMError;
+
+let counter = 0;
+async function run(
+  fault: string | undefined,
+  stream: boolean,
+  extra: ClientOptions = {},
+  request: CompletionRequest = {},
+  url = emulator.url,
+): Promise<Outcome> {
+  const client = factory.createClient('ollama', { ...CLIENT, baseURL: url, ...extra });
+  // A distinct prompt per run, so the emulator's per-request fault counters start afresh.
+  const call: CompletionRequest = {
+    prompt: `fault ${fault} ${stream} ${counter++}`,
+    ...request,
+    headers: fault ? { 'x-emulator-fault': fault, ...request.headers } : request.headers,
+  };
+  try {
+    if (!stream) {
+      const result = await client.complete(call);
+      return { text: result.text, finishReason: result.finishReason };
+    }
+    let text = '';
+    let finishReason = '';
+    for await (const event of client.stream(call)) {
+      if (event.type === 'text-delta') text += event.text;
+      if (event.type === 'finish') finishReason = event.finishReason;
+    }
+    return { text, finishReason };
+  } catch (error) {
+    assert.ok(isLLMError(error), `a typed error, not ${String(error)}`);
+    return error;
+  } finally {
+    await client.close();
+  }
+}
+
+function check(outcome: Outcome, expected: Expectation['persistent'] | Expectation['transient']) {
+  if (expected === 'recovers' || expected === 'succeeds') {
+    assert.ok(
+      !isLLMError(outcome),
+      `expected success, got ${isLLMError(outcome) ? `${outcome.name}: ${outcome.message}` : ''}`,
+    );
+    return;
+  }
+  assert.ok(isLLMError(outcome), `expected ${expected.type.name}, got success`);
+  assert.ok(
+    outcome instanceof expected.type,
+    `expected ${expected.type.name}, got ${outcome.name}: ${outcome.message}`,
+  );
+  assert.equal(outcome.provider, 'ollama');
+  assert.equal(outcome.attempts, expected.attempts, `attempts for ${outcome.message}`);
+  assert.equal(outcome.attemptErrors.length, expected.attempts);
+}
+
+for (const [mode, table] of [
+  ['non-streaming', NON_STREAMING],
+  ['streaming', STREAMING],
+] as const) {
+  describe(`ollama fault matrix, ${mode}`, () => {
+    for (const kind of FAULT_KINDS) {
+      test(`${kind} on every attempt`, async () => {
+        check(await run(kind, mode === 'streaming'), table[kind].persistent);
+      });
+      test(`${kind} on the first attempt only`, async () => {
+        const outcome = await run(`${kind}:1`, mode === 'streaming');
+        check(outcome, table[kind].transient);
+        if (table[kind].transient === 'recovers' && kind !== 'content-filter') {
+          assert.ok(!isLLMError(outcome) && outcome.text.length > 0 && outcome.finishReason === 'stop');
+        }
+      });
+    }
+  });
+}
+
+describe('ollama fault outcomes in detail', () => {
+  for (const stream of [false, true]) {
+    test(`content-filter gives an empty answer that stopped normally (${stream ? 'stream' : 'complete'})`, async () => {
+      const outcome = await run('content-filter', stream);
+      assert.ok(!isLLMError(outcome));
+      assert.deepEqual(outcome, { text: '', finishReason: 'stop' });
+    });
+  }
+
+  test('rate-limit: the error carries the server’s retry-after, and a retry after it recovers', async () => {
+    const limited = await run('rate-limit', false, { maxRetries: 0 });
+    assert.ok(limited instanceof LLMRateLimitError);
+    assert.equal(limited.retryAfterMs, 1000, 'retry-after: 1 (seconds, rounded up from 10 ms)');
+    assert.match(limited.message, /^ollama 429: too many requests/);
+    const before = emulator.requests.length;
+    const recovered = await run('rate-limit:2', false);
+    assert.ok(!isLLMError(recovered));
+    assert.equal(emulator.requests.length - before, 3, 'two limited attempts, then the answer');
+  });
+
+  test('unavailable is Ollama’s full-queue answer, typed as a retryable server error', async () => {
+    const outcome = await run('unavailable', false, { maxRetries: 0 });
+    assert.ok(outcome instanceof LLMServerError);
+    assert.equal(outcome.status, 503);
+    assert.equal(outcome.retryable, true);
+    assert.match(outcome.message, /server busy, please try again\. {2}maximum pending requests exceeded/);
+  });
+
+  test('stream-error arrives after text and names the model failure', async () => {
+    const outcome = await run('stream-error', true);
+    assert.ok(outcome instanceof LLMServerError);
+    assert.match(outcome.message, /^ollama stream error: an error was encountered while running the model/);
+  });
+
+  test('a model the server does not have: not found with the pull hint, never retried', async () => {
+    const served = await startEmulator({ models: ['llama3.2', 'nomic-embed-text'] });
+    const missing = await run(undefined, false, { model: 'mistral' }, {}, served.url);
+    assert.ok(missing instanceof LLMNotFoundError, String(missing));
+    assert.equal(missing.attempts, 1);
+    assert.match(
+      missing.message,
+      /model "mistral" not found, try pulling it first — run `ollama pull mistral`/,
+    );
+    const streamed = await run(undefined, true, { model: 'mistral' }, {}, served.url);
+    assert.ok(streamed instanceof LLMNotFoundError);
+    const tagged = await run(undefined, false, { model: 'llama3.2:latest' }, {}, served.url);
+    assert.ok(!isLLMError(tagged), 'llama3.2:latest is llama3.2');
+
+    const client = factory.createClient('ollama', {
+      ...CLIENT,
+      baseURL: served.url,
+      embeddingModel: 'bge-m3',
+    });
+    const embedding = await client.generateEmbeddings(['x']).then(
+      () => assert.fail('expected not found'),
+      (error: unknown) => error,
+    );
+    await client.close();
+    await served.close();
+    assert.ok(embedding instanceof LLMNotFoundError);
+    assert.match(embedding.message, /run `ollama pull bge-m3`/);
+  });
+
+  test('keys: none needed by default; with keys set, a bearer key is required', async () => {
+    const guarded = await startEmulator({ apiKeys: ['ollama-right-key'] });
+    const without = await run(undefined, false, {}, {}, guarded.url);
+    assert.ok(without instanceof LLMAuthenticationError);
+    assert.equal(without.status, 401);
+    assert.equal(without.attempts, 1);
+    const wrong = await run(undefined, true, { apiKey: 'ollama-wrong-key' }, {}, guarded.url);
+    assert.ok(wrong instanceof LLMAuthenticationError);
+    assert.doesNotMatch(wrong.message, /ollama-wrong-key/, 'the key is never in the message');
+    const right = await run(undefined, false, { apiKey: 'ollama-right-key' }, {}, guarded.url);
+    assert.ok(!isLLMError(right));
+    await guarded.close();
+  });
+
+  test('a prompt over the context window is a context-window error, not retried', async () => {
+    const small = await startEmulator({ contextWindow: 20 });
+    for (const stream of [false, true]) {
+      const outcome = await run(undefined, stream, {}, { prompt: 'word '.repeat(50) }, small.url);
+      assert.ok(outcome instanceof LLMContextWindowError, String(outcome));
+      assert.equal(outcome.attempts, 1);
+      assert.match(outcome.message, /the input length exceeds the context length/);
+    }
+    await small.close();
+  });
+
+  test('a deadline bounds a hanging call, all attempts included', async () => {
+    const outcome = await run('hang', false, { timeoutMs: 10_000, deadlineMs: 300 });
+    assert.ok(outcome instanceof LLMTimeoutError, 'deadline ends in a timeout error');
+    assert.match(outcome.message, /Deadline exceeded/);
+    assert.equal(outcome.retryable, false);
+  });
+
+  test('a caller abort mid-stream ends the stream with LLMAbortError', async () => {
+    const client = factory.createClient('ollama', { ...CLIENT, baseURL: emulator.url });
+    const controller = new AbortController();
+    let text = '';
+    await assert.rejects(
+      (async () => {
+        for await (const event of client.stream({
+          prompt: 'abort me',
+          signal: controller.signal,
+          headers: { 'x-emulator-tokens-per-second': '50' },
+        })) {
+          if (event.type === 'text-delta') {
+            text += event.text;
+            controller.abort();
+          }
+        }
+      })(),
+      (error: unknown) => isLLMError(error) && error.code === 'aborted',
+    );
+    assert.ok(text.length > 0);
+    await client.close();
+  });
+
+  test('breaking out of a stream early releases the connection', async () => {
+    const client = factory.createClient('ollama', { ...CLIENT, baseURL: emulator.url });
+    for await (const event of client.stream({
+      prompt: 'break early',
+      headers: { 'x-emulator-tokens-per-second': '100' },
+    })) {
+      if (event.type === 'text-delta') break;
+    }
+    const result = await client.complete({ prompt: 'still works after break' });
+    assert.ok(result.text.length > 0);
+    await client.close();
+  });
+});
+
+test('after everything is closed: no pool, no socket, no unhandled rejection', async () => {
+  await factory.close();
+  await emulator.close();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(openPoolCount(), 0, 'every shared pool closed with its last client');
+  const sockets = process
+    .getActiveResourcesInfo()
+    .filter((name) => /TCP|Socket|Pipe/.test(name) && name !== 'PipeWrap');
+  assert.deepEqual(sockets, [], 'no TCP handle left open');
+  assert.deepEqual(unhandled, []);
+});

@@ -1,0 +1,54 @@
+/**
+ * Cache keys: a SHA-256 of the normalised request — provider, model, messages and every parameter that
+ * changes the output — inside a namespace that defaults to a hash of the credential, so two tenants
+ * never share an entry unless they choose the same namespace. No key ever contains a credential.
+ */
+import { createHash } from 'node:crypto';
+import type { NormalizedRequest } from '../../providers/provider.ts';
+import type { CallInfo } from '../types.ts';
+
+const VERSION = 'v1';
+
+export function namespaceOf(call: CallInfo, namespace: string | undefined): string {
+  return namespace ?? `tenant-${call.credentialHash}`;
+}
+
+export function completionKey(
+  namespace: string,
+  call: CallInfo,
+  request: NormalizedRequest,
+  kind: 'complete' | 'stream',
+): string {
+  const material = JSON.stringify([
+    VERSION,
+    call.provider,
+    request.model,
+    request.messages.map((message) => [
+      message.role,
+      message.content,
+      message.name ?? null,
+      message.toolCallId ?? null,
+    ]),
+    request.temperature ?? null,
+    request.maxTokens ?? null,
+    request.topP ?? null,
+    request.stop ?? null,
+    request.seed ?? null,
+    request.providerOptions ?? null,
+  ]);
+  return `${namespace}:${kind}:${createHash('sha256').update(material).digest('hex')}`;
+}
+
+export function embeddingKey(
+  namespace: string,
+  provider: string,
+  model: string,
+  dimensions: number | undefined,
+  text: string,
+): string {
+  const digest = createHash('sha256')
+    .update(`${VERSION}\0${provider}\0${model}\0${dimensions ?? ''}\0`)
+    .update(text)
+    .digest('hex');
+  return `${namespace}:embed:${digest}`;
+}

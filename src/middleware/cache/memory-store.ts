@@ -1,0 +1,80 @@
+/** An in-memory LRU bounded by entries and by bytes (UTF-16 length × 2 of key and value). */
+import type { CacheStore } from './store.ts';
+
+export interface MemoryStoreOptions {
+  /** Most entries kept. Default 10 000. */
+  maxEntries?: number;
+  /** Most bytes kept. Default 64 MiB. */
+  maxBytes?: number;
+}
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+  bytes: number;
+}
+
+export class MemoryStore implements CacheStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.#remove(key, entry);
+      return undefined;
+    }
+    // Most recently used last: re-insert.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.value;
+  }
+
+  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    const bytes = (key.length + value.length) * 2;
+    if (bytes > this.#maxBytes) return;
+    const previous = this.#entries.get(key);
+    if (previous) this.#remove(key, previous);
+    this.#entries.set(key, {
+      value,
+      bytes,
+      expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs,
+    });
+    this.#bytes += bytes;
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#entries.size <= this.#maxEntries && this.#bytes <= this.#maxBytes) break;
+      this.#remove(oldest, entry);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry) this.#remove(key, entry);
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+
+  #remove(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Logs as a layer, through any pino-compatible logger (`logger.info(object, message)`); silent when no
+ * logger is given. One line per call with provider, model, operation, request id, attempts and latency;
+ * a warning per retry. Nothing is formatted for a level the logger would drop, and everything passes
+ * through `redact`: error messages are scrubbed already, this is the second belt.
+ */
+import type { LLMError } from '../spec/errors.ts';
+import { isLLMError } from '../spec/errors.ts';
+import { redact } from '../spec/redact.ts';
+import type { CallInfo, Middleware } from './types.ts';
+
+type LogMethod = (object: Record<string, unknown>, message?: string) => void;
+
+/** The part of pino's interface we use. */
+export interface Logger {
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
+  isLevelEnabled?(level: string): boolean;
+}
+
+export interface LoggingLayer extends Middleware {
+  onRetry(
+    call: Pick<CallInfo, 'provider' | 'model' | 'operation'>,
+    error: LLMError,
+    attempt: number,
+    delayMs: number,
+  ): void;
+}
+
+export function loggingMiddleware(logger: Logger): LoggingLayer {
+  const enabled = (level: string) => logger.isLevelEnabled?.(level) ?? true;
+  const success = (call: CallInfo, model: string, started: number, extra: Record<string, unknown>) => {
+    if (!enabled('info')) return;
+    logger.info(
+      {
+        provider: call.provider,
+        model,
+        operation: call.operation,
+        latencyMs: Math.round(performance.now() - started),
+        ...extra,
+      },
+      'llm call',
+    );
+  };
+  const failure = (call: CallInfo, model: string, started: number, error: unknown) => {
+    if (!enabled('error')) return;
+    const details: Record<string, unknown> = {
+      provider: call.provider,
+      model,
+      operation: call.operation,
+      latencyMs: Math.round(performance.now() - started),
+    };
+    if (isLLMError(error)) {
+      Object.assign(details, {
+        code: error.code,
+        status: error.status,
+        requestId: error.requestId,
+        attempts: error.attempts,
+        retryable: error.retryable,
+        error: redact(error.message),
+      });
+    } else details.error = redact(error instanceof Error ? error.message : String(error));
+    logger.error(details, 'llm call failed');
+  };
+
+  return {
+    name: 'logging',
+    async complete(request, call, next) {
+      const started = performance.now();
+      try {
+        const result = await next(request, call);
+        success(call, request.model, started, {
+          requestId: result.requestId,
+          inputTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+          costUsd: result.usage.costUsd,
+          finishReason: result.finishReason,
+          cached: result.cached === true,
+        });
+        return result;
+      } catch (error) {
+        failure(call, request.model, started, error);
+        throw error;
+      }
+    },
+    async *stream(request, call, next) {
+      const started = performance.now();
+      try {
+        for await (const event of next(request, call)) {
+          if (event.type === 'finish') {
+            success(call, request.model, started, {
+              requestId: event.requestId,
+              inputTokens: event.usage.inputTokens,
+              outputTokens: event.usage.outputTokens,
+              costUsd: event.usage.costUsd,
+              finishReason: event.finishReason,
+              cached: event.cached === true,
+            });
+          }
+          yield event;
+        }
+      } catch (error) {
+        failure(call, request.model, started, error);
+        throw error;
+      }
+    },
+    async embed(batch, call, next) {
+      const started = performance.now();
+      try {
+        const result = await next(batch, call);
+        success(call, batch.model, started, { inputs: batch.texts.length });
+        return result;
+      } catch (error) {
+        failure(call, batch.model, started, error);
+        throw error;
+      }
+    },
+    onRetry(call, error, attempt, delayMs) {
+      if (!enabled('warn')) return;
+      logger.warn(
+        {
+          provider: call.provider,
+          model: call.model,
+          operation: call.operation,
+          attempt,
+          delayMs: Math.round(delayMs),
+          code: error.code,
+          status: error.status,
+          requestId: error.requestId,
+          error: redact(error.message),
+        },
+        'llm retry',
+      );
+    },
+  };
+}

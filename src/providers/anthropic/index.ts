@@ -1,0 +1,62 @@
+/** The Anthropic provider: the native Messages API (`/v1/messages`), its SSE stream and its errors. */
+import { SseDecoder } from '../../http/sse.ts';
+import type { PreparedRequest } from '../../http/transport.ts';
+import { trimSlash, USER_AGENT } from '../config-helpers.ts';
+import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import { ANTHROPIC_REQUEST_ID_HEADERS, mapAnthropicError } from './errors.ts';
+import { ANTHROPIC_VERSION, messagesBody } from './request.ts';
+import { parseAnthropicMessage } from './response.ts';
+import { AnthropicStreamParser } from './stream.ts';
+import {
+  anthropicTokenCountEndpoint,
+  estimateAnthropicRequest,
+  estimateAnthropicTokens,
+} from './token-count.ts';
+
+/** Why `generateEmbeddings` fails for Anthropic, and where to go instead. */
+export const ANTHROPIC_EMBEDDINGS_UNSUPPORTED =
+  "Anthropic has no embeddings API (it recommends Voyage AI); use provider 'openai', 'gemini', 'bedrock' or 'ollama' for embeddings.";
+
+export interface AnthropicAdapterSettings {
+  apiKey: string;
+  /** The API host, as the official SDK means it (`https://api.anthropic.com`); paths start with `/v1`. */
+  baseURL: string;
+  headers: Record<string, string>;
+}
+
+export function createAnthropicAdapter(settings: AnthropicAdapterSettings): ProviderAdapter {
+  const base = trimSlash(settings.baseURL);
+  const common: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'x-api-key': settings.apiKey,
+    'anthropic-version': ANTHROPIC_VERSION,
+  };
+  Object.assign(common, settings.headers);
+  const jsonHeaders = { ...common, accept: 'application/json' };
+  const streamHeaders = { ...common, accept: 'text/event-stream' };
+
+  return {
+    name: 'anthropic',
+    origin: new URL(base).origin,
+    requestIdHeaders: ANTHROPIC_REQUEST_ID_HEADERS,
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+      const headers = stream ? streamHeaders : jsonHeaders;
+      return {
+        url: `${base}/v1/messages`,
+        method: 'POST',
+        headers: request.headers ? { ...headers, ...request.headers } : headers,
+        body: messagesBody(request, stream),
+      };
+    },
+    parseCompletion: parseAnthropicMessage,
+    createStreamDecoder: () => new SseDecoder(),
+    createStreamParser: (context) => new AnthropicStreamParser(context),
+    embeddingsUnsupported: ANTHROPIC_EMBEDDINGS_UNSUPPORTED,
+    mapError: mapAnthropicError,
+    countTokens: estimateAnthropicTokens,
+    tokenCountExact: false,
+    tokenCountEndpoint: anthropicTokenCountEndpoint(base, jsonHeaders),
+    countRequestTokensLocally: estimateAnthropicRequest,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Reads Anthropic Messages API responses. Lenient: unknown block types (thinking, server tools, web
+ * search results) and unknown fields are ignored and kept in `raw`; only a body with no `content` array
+ * is an error.
+ */
+import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { redact } from '../../spec/redact.ts';
+import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import type { CallContext } from '../provider.ts';
+
+type Json = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+export function mapAnthropicFinishReason(reason: unknown): FinishReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool-calls';
+    case 'refusal':
+      return 'content-filter';
+    default:
+      // pause_turn (a server tool paused a long turn) and anything newer.
+      return 'other';
+  }
+}
+
+/** The token counts Anthropic reports, as it splits them. */
+export interface AnthropicUsage {
+  input: number;
+  cacheCreation: number;
+  /** Undefined when the response did not say. */
+  cacheRead: number | undefined;
+  output: number;
+  /** `output_tokens_details.thinking_tokens` (API version 2026-10-21), when given. */
+  thinking: number | undefined;
+}
+
+/** Reads a `usage` object; `previous` supplies what this one leaves out (a stream's later events). */
+export function readAnthropicUsage(usage: unknown, previous?: AnthropicUsage): AnthropicUsage {
+  const base: AnthropicUsage = previous ?? {
+    input: 0,
+    cacheCreation: 0,
+    cacheRead: undefined,
+    output: 0,
+    thinking: undefined,
+  };
+  if (!isObject(usage)) return base;
+  const has = (name: string) => typeof usage[name] === 'number';
+  const details = usage.output_tokens_details;
+  const thinking = isObject(details) ? details.thinking_tokens : undefined;
+  return {
+    input: has('input_tokens') ? count(usage.input_tokens) : base.input,
+    cacheCreation: has('cache_creation_input_tokens')
+      ? count(usage.cache_creation_input_tokens)
+      : base.cacheCreation,
+    cacheRead: has('cache_read_input_tokens') ? count(usage.cache_read_input_tokens) : base.cacheRead,
+    output: has('output_tokens') ? count(usage.output_tokens) : base.output,
+    thinking: typeof thinking === 'number' ? count(thinking) : base.thinking,
+  };
+}
+
+/**
+ * Our usage: input is everything the prompt cost (uncached + cache writes + cache reads), so it compares
+ * with other providers' `inputTokens`; `cachedInputTokens` is the part read from the cache and
+ * `cacheWriteInputTokens` the part written to it (priced apart).
+ */
+export function toUsage(usage: AnthropicUsage): Usage {
+  const inputTokens = usage.input + usage.cacheCreation + (usage.cacheRead ?? 0);
+  const result: Usage = {
+    inputTokens,
+    outputTokens: usage.output,
+    totalTokens: inputTokens + usage.output,
+  };
+  if (usage.cacheRead !== undefined) result.cachedInputTokens = usage.cacheRead;
+  if (usage.cacheCreation > 0) result.cacheWriteInputTokens = usage.cacheCreation;
+  if (usage.thinking !== undefined) result.reasoningTokens = usage.thinking;
+  return result;
+}
+
+export const mapAnthropicUsage = (usage: unknown): Usage => toUsage(readAnthropicUsage(usage));
+
+/** `tool_use` blocks (tools the caller runs). Server tools (`server_tool_use`) run at Anthropic: not ours. */
+function toolCallsOf(content: unknown[]): ToolCall[] | undefined {
+  const calls: ToolCall[] = [];
+  for (const block of content) {
+    if (!isObject(block) || block.type !== 'tool_use') continue;
+    calls.push({
+      id: typeof block.id === 'string' ? block.id : '',
+      name: typeof block.name === 'string' ? block.name : '',
+      arguments: JSON.stringify(block.input ?? {}),
+    });
+  }
+  return calls.length > 0 ? calls : undefined;
+}
+
+/** A message → our result: the text blocks concatenated, tool_use blocks as tool calls. */
+export function parseAnthropicMessage(body: unknown, context: CallContext): CompletionResult {
+  const content = isObject(body) ? body.content : undefined;
+  if (!isObject(body) || !Array.isArray(content)) {
+    throw new LLMInvalidResponseError(`${context.provider} returned a message without a content array`, {
+      provider: context.provider,
+      model: context.model,
+      requestId: context.requestId,
+      body: JSON.stringify(body)?.slice(0, 4096),
+    });
+  }
+  let text = '';
+  for (const block of content) {
+    if (isObject(block) && block.type === 'text' && typeof block.text === 'string') text += block.text;
+  }
+  const rawFinishReason = typeof body.stop_reason === 'string' ? body.stop_reason : undefined;
+  const result: CompletionResult = {
+    text,
+    finishReason: mapAnthropicFinishReason(rawFinishReason),
+    usage: mapAnthropicUsage(body.usage),
+    model: typeof body.model === 'string' && body.model ? body.model : context.model,
+    id: typeof body.id === 'string' ? body.id : '',
+    provider: context.provider,
+    raw: body,
+  };
+  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
+  const requestId =
+    context.requestId ??
+    (typeof body.request_id === 'string' ? redact(body.request_id, context.secrets) : undefined);
+  if (requestId !== undefined) result.requestId = requestId;
+  const toolCalls = toolCallsOf(content);
+  if (toolCalls) result.toolCalls = toolCalls;
+  return result;
+}

@@ -1,0 +1,118 @@
+/**
+ * `streamGenerateContent` frames → our stream events. Every event is a whole `GenerateContentResponse`:
+ * text deltas come from the first candidate's parts (thought parts left out), `functionCall` parts become
+ * tool-call deltas, usage is the last `usageMetadata` seen. Older models repeat `finishReason` on every
+ * chunk, so the last one counts. Gemini sends no end marker: the stream is complete when the body ends
+ * after a finish reason (or a prompt block) was seen, and cut short otherwise.
+ */
+import type { StreamFrame } from '../../http/frames.ts';
+import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import type { FinishEvent, FinishReason, StreamEvent, Usage } from '../../spec/types.ts';
+import type { CallContext, StreamParser } from '../provider.ts';
+import { mapGeminiBodyError } from './errors.ts';
+import { blockReasonOf, firstCandidate, mapGeminiFinishReason, mapGeminiUsage, partsOf } from './response.ts';
+import { RAW_FRAME_EVENT } from './stream-decoder.ts';
+import { StreamedToolCalls } from './stream-tool-calls.ts';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+/** One streamed response's frames → text and tool-call deltas, then one finish event. */
+export class GeminiStreamParser implements StreamParser {
+  /** Gemini has no end-of-stream event: the client reads to the end of the body. */
+  readonly done = false;
+  #finishReason: string | undefined;
+  #blockReason: string | undefined;
+  #blocked = false;
+  #usage: Usage | undefined;
+  #id: string | undefined;
+  #model: string | undefined;
+  readonly #toolCalls = new StreamedToolCalls();
+  readonly #context: CallContext;
+
+  constructor(context: CallContext) {
+    this.#context = context;
+  }
+
+  onEvent(frame: StreamFrame, out: StreamEvent[]): void {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(frame.data);
+    } catch (cause) {
+      throw new LLMInvalidResponseError(`${this.#context.provider} sent a stream event that is not JSON`, {
+        provider: this.#context.provider,
+        model: this.#context.model,
+        requestId: this.#context.requestId,
+        body: frame.data.slice(0, 2048),
+        // Retried only when nothing was produced yet (the client decides): corruption is usually transient.
+        retryable: true,
+        cause,
+      });
+    }
+    // Without `alt=sse` the body is one JSON array of responses.
+    if (frame.event === RAW_FRAME_EVENT && Array.isArray(payload)) {
+      for (const item of payload) this.#chunk(item, out);
+    } else this.#chunk(payload, out);
+  }
+
+  #chunk(chunk: unknown, out: StreamEvent[]): void {
+    if (!isObject(chunk)) return;
+    if (chunk.error !== undefined) throw mapGeminiBodyError(chunk, this.#context, true);
+    if (typeof chunk.modelVersion === 'string' && chunk.modelVersion) this.#model = chunk.modelVersion;
+    if (typeof chunk.responseId === 'string' && chunk.responseId) this.#id = chunk.responseId;
+    if (chunk.usageMetadata !== undefined) this.#usage = mapGeminiUsage(chunk.usageMetadata);
+    const candidates = chunk.candidates;
+    if (!Array.isArray(candidates) || candidates.length === 0) {
+      if (isObject(chunk.promptFeedback)) {
+        this.#blocked = true;
+        this.#blockReason = blockReasonOf(chunk) ?? this.#blockReason;
+      }
+      return;
+    }
+    const candidate = firstCandidate(candidates);
+    if (!candidate) return;
+    for (const part of partsOf(candidate)) {
+      if (!isObject(part) || part.thought === true) continue;
+      if (typeof part.text === 'string' && part.text) out.push({ type: 'text-delta', text: part.text });
+      if (isObject(part.functionCall)) this.#toolCalls.onFunctionCall(part.functionCall, out);
+    }
+    if (typeof candidate.finishReason === 'string') {
+      this.#finishReason = candidate.finishReason;
+      this.#toolCalls.close(out);
+    }
+  }
+
+  finish(): FinishEvent {
+    if (this.#finishReason === undefined && !this.#blocked) {
+      throw new LLMInvalidResponseError(
+        `${this.#context.provider} stream ended before the model finished (no finishReason)`,
+        {
+          provider: this.#context.provider,
+          model: this.#context.model,
+          requestId: this.#context.requestId,
+          retryable: true,
+        },
+      );
+    }
+    let finishReason: FinishReason;
+    let rawFinishReason: string | undefined;
+    if (this.#finishReason !== undefined) {
+      rawFinishReason = this.#finishReason;
+      finishReason = mapGeminiFinishReason(rawFinishReason);
+      if (finishReason === 'stop' && this.#toolCalls.count > 0) finishReason = 'tool-calls';
+    } else {
+      rawFinishReason = this.#blockReason;
+      finishReason = 'content-filter';
+    }
+    const event: FinishEvent = {
+      type: 'finish',
+      finishReason,
+      usage: this.#usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+    };
+    if (rawFinishReason !== undefined) event.rawFinishReason = rawFinishReason;
+    if (this.#model !== undefined) event.model = this.#model;
+    if (this.#id !== undefined) event.id = this.#id;
+    if (this.#context.requestId !== undefined) event.requestId = this.#context.requestId;
+    return event;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Reads Ollama's native responses: `/api/chat` (and the `/api/generate` shape, whose text is in `response`)
+ * and `/api/embed`. Lenient: unknown fields are ignored and kept in `raw`; counts that are missing are 0.
+ */
+import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import type { CallContext } from '../provider.ts';
+import { mapOllamaStreamError } from './errors.ts';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `done_reason` → our finish reason. Tool calls win (Ollama says `stop` when it made them); `load` and
+ * `unload` (an empty request that only loads or unloads the model) are `other`. Servers before
+ * `done_reason` existed sent only `done: true`, which meant the model stopped.
+ */
+export function mapOllamaDoneReason(reason: unknown, madeToolCalls: boolean): FinishReason {
+  if (madeToolCalls) return 'tool-calls';
+  switch (reason) {
+    case undefined:
+    case null:
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    default:
+      return 'other';
+  }
+}
+
+/** `prompt_eval_count` / `eval_count` of a final object; either may be missing (a cached prompt, say). */
+export function mapOllamaUsage(body: Json): Usage {
+  const inputTokens = typeof body.prompt_eval_count === 'number' ? body.prompt_eval_count : 0;
+  const outputTokens = typeof body.eval_count === 'number' ? body.eval_count : 0;
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}
+
+/** One of `message.tool_calls` → our tool call. Ollama sends arguments as an object; we keep JSON text. */
+export function ollamaToolCall(call: unknown, index: number): ToolCall {
+  const entry = isObject(call) ? call : {};
+  const fn = isObject(entry.function) ? entry.function : {};
+  const args = fn.arguments;
+  return {
+    id: typeof entry.id === 'string' && entry.id ? entry.id : `call_${index}`,
+    name: typeof fn.name === 'string' ? fn.name : '',
+    arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+  };
+}
+
+/** The text of a chat object (`message.content`) or of a generate object (`response`). */
+export function ollamaTextOf(body: Json): string {
+  const message = isObject(body.message) ? body.message : undefined;
+  if (typeof message?.content === 'string') return message.content;
+  return typeof body.response === 'string' ? body.response : '';
+}
+
+/**
+ * A non-streaming chat object → our result. `message.thinking` (a reasoning model's thoughts) is not part
+ * of the text; it stays in `raw`. A 200 body that is `{"error": …}` is thrown as the error it names.
+ */
+export function parseOllamaChat(body: unknown, context: CallContext): CompletionResult {
+  if (isObject(body) && typeof body.error === 'string') throw mapOllamaStreamError(body, context);
+  if (!isObject(body) || (!('message' in body) && !('response' in body) && !('done' in body))) {
+    throw new LLMInvalidResponseError(`${context.provider} returned a chat response without a message`, {
+      provider: context.provider,
+      model: context.model,
+      requestId: context.requestId,
+      body: JSON.stringify(body)?.slice(0, 4096),
+    });
+  }
+  const message = isObject(body.message) ? body.message : {};
+  const toolCalls = Array.isArray(message.tool_calls)
+    ? message.tool_calls.map((call, index) => ollamaToolCall(call, index))
+    : [];
+  const rawFinishReason = typeof body.done_reason === 'string' ? body.done_reason : undefined;
+  const result: CompletionResult = {
+    text: ollamaTextOf(body),
+    finishReason: mapOllamaDoneReason(rawFinishReason, toolCalls.length > 0),
+    usage: mapOllamaUsage(body),
+    model: typeof body.model === 'string' && body.model ? body.model : context.model,
+    // Ollama gives a completion no id.
+    id: '',
+    provider: context.provider,
+    raw: body,
+  };
+  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
+  if (context.requestId !== undefined) result.requestId = context.requestId;
+  if (toolCalls.length > 0) result.toolCalls = toolCalls;
+  return result;
+}
+
+/**
+ * An `/api/embed` body → vectors in input order (`embeddings` is in input order). The legacy
+ * `/api/embeddings` shape, one `embedding`, is read too when one vector was asked for.
+ */
+export function parseOllamaEmbeddings(body: unknown, expected: number, context: CallContext): number[][] {
+  const invalid = (why: string) =>
+    new LLMInvalidResponseError(`${context.provider} returned an invalid embeddings response: ${why}`, {
+      provider: context.provider,
+      model: context.model,
+      requestId: context.requestId,
+      body: JSON.stringify(body)?.slice(0, 4096),
+    });
+  if (!isObject(body)) throw invalid('not an object');
+  const vectors =
+    Array.isArray(body.embeddings) || expected !== 1 || !Array.isArray(body.embedding)
+      ? body.embeddings
+      : [body.embedding];
+  if (!Array.isArray(vectors)) throw invalid('no embeddings array');
+  if (vectors.length !== expected) throw invalid(`expected ${expected} vectors, got ${vectors.length}`);
+  vectors.forEach((vector, index) => {
+    if (!Array.isArray(vector)) throw invalid(`item ${index} is not a vector`);
+  });
+  return vectors as number[][];
+}
