@@ -4,7 +4,7 @@ import { LLMClientFactory } from '../client/factory.ts';
 import type { LLMClient } from '../client/llm-client.ts';
 import type { Env } from '../client/settings.ts';
 import type { ChatMessage, CompletionRequest } from '../spec/types.ts';
-import { chooseProvider } from './provider-choice.ts';
+import { cacheFlag, chooseProvider } from './provider-choice.ts';
 
 export interface ChatFlags {
   provider?: string;
@@ -15,6 +15,7 @@ export interface ChatFlags {
   maxTokens?: number;
   stream: boolean;
   json?: boolean;
+  cache?: string;
 }
 
 export interface Io {
@@ -53,9 +54,11 @@ async function answer(
       io.stdout.write(event.text);
     } else if (event.type === 'finish') {
       io.stdout.write('\n');
-      const { inputTokens, outputTokens } = event.usage;
+      const { inputTokens, outputTokens, costUsd } = event.usage;
+      const cost = costUsd === undefined ? '' : ` · $${costUsd.toFixed(6)}`;
+      const cached = event.cached ? ' · cached' : '';
       io.stderr.write(
-        `[${event.model ?? client.model} · ${inputTokens} in / ${outputTokens} out · ${event.finishReason}]\n`,
+        `[${event.model ?? client.model} · ${inputTokens} in / ${outputTokens} out${cost} · ${event.finishReason}${cached}]\n`,
       );
     }
   }
@@ -68,7 +71,12 @@ export async function runChat(promptWords: string[], flags: ChatFlags, io: Io): 
   const choice = await chooseProvider(flags, io.env, (line) => io.stderr.write(`${line}\n`));
   const factory = new LLMClientFactory({ env: io.env });
   try {
-    const client = factory.getClient(choice.provider, undefined, choice.options);
+    const cache = cacheFlag(flags.cache);
+    const client = factory.getClient(
+      choice.provider,
+      undefined,
+      cache ? { ...choice.options, cache } : choice.options,
+    );
     const base: Omit<CompletionRequest, 'messages'> = {};
     if (flags.temperature !== undefined) base.temperature = flags.temperature;
     if (flags.maxTokens !== undefined) base.maxTokens = flags.maxTokens;

@@ -22,6 +22,12 @@ export async function runEmulate(flags: EmulateFlags, out: NodeJS.WritableStream
   out.write(`llm-factory emulator listening on ${emulator.url}\n`);
   out.write(`  OpenAI:  OPENAI_BASE_URL=${emulator.url}/v1 OPENAI_API_KEY=anything\n`);
   out.write(`  Azure:   AZURE_OPENAI_ENDPOINT=${emulator.url} AZURE_OPENAI_API_KEY=anything\n`);
+  out.write(`  Anthropic: ANTHROPIC_BASE_URL=${emulator.url} ANTHROPIC_API_KEY=anything\n`);
+  out.write(`  Gemini:  GOOGLE_GEMINI_BASE_URL=${emulator.url} GEMINI_API_KEY=anything\n`);
+  out.write(
+    `  Bedrock: baseURL ${emulator.url}, region us-east-1, AWS_ACCESS_KEY_ID=EMULATORKEYID AWS_SECRET_ACCESS_KEY=emulator-secret\n`,
+  );
+  out.write(`  Ollama:  OLLAMA_HOST=${emulator.url}\n`);
   out.write(
     `Faults by header x-emulator-fault: <kind>[:n] — ${Object.keys(FAULT_DESCRIPTIONS).join(', ')}\n`,
   );

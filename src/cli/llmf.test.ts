@@ -1,6 +1,9 @@
 /** The `llmf` command as a user runs it: a real process, real stdout and stderr. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Emulator, startEmulator } from '../emulator/index.ts';
@@ -43,7 +46,7 @@ describe('llmf chat', () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^You asked: “Explain quantum computing in simple terms”\./);
     assert.match(stderr, /no provider key in the environment.*built-in emulator/);
-    assert.match(stderr, /in \/ \d+ out · stop/);
+    assert.match(stderr, /\d+ in \/ \d+ out · \$\d+\.\d{6} · stop/);
   });
 
   test('the prompt can come from stdin; --no-stream and --max-tokens apply', async () => {
@@ -96,6 +99,68 @@ describe('llmf chat', () => {
     const { code, stderr } = await run(['chat', '--temperature', 'hot', 'hi']);
     assert.notEqual(code, 0);
     assert.match(stderr, /--temperature.*invalid.*expected a number/);
+  });
+});
+
+describe('llmf embed', () => {
+  test('embeds a file in order, and a rerun after a crash mid-write resumes without redoing finished lines', async () => {
+    const emulator = await startEmulator();
+    const dir = mkdtempSync(join(tmpdir(), 'llmf-embed-'));
+    const input = join(dir, 'in.jsonl');
+    const output = join(dir, 'out.jsonl');
+    writeFileSync(
+      input,
+      Array.from({ length: 250 }, (_, i) => JSON.stringify({ id: `doc-${i}`, text: `document ${i}` })).join(
+        '\n',
+      ),
+    );
+    const env = cleanEnv({
+      OPENAI_API_KEY: 'sk-cli-embed-000000000000',
+      OPENAI_BASE_URL: `${emulator.url}/v1`,
+    });
+    const args = [
+      'embed',
+      '-i',
+      input,
+      '-o',
+      output,
+      '--chunk',
+      '100',
+      '--batch-size',
+      '40',
+      '--no-progress',
+    ];
+    const first = await run(args, env);
+    assert.equal(first.code, 0, first.stderr);
+    const complete = readFileSync(output, 'utf8');
+    const records = complete
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { line: number; id: string; embedding: number[] });
+    assert.deepEqual(
+      records.map((r) => r.line),
+      Array.from({ length: 250 }, (_, i) => i + 1),
+    );
+    assert.equal(records[7]?.id, 'doc-7');
+    assert.equal(records[0]?.embedding.length, 1536);
+
+    // A crash mid-write: 120 whole lines and half of the next one.
+    const lines = complete.split('\n');
+    writeFileSync(output, `${lines.slice(0, 120).join('\n')}\n${lines[120]!.slice(0, 50)}`);
+    const before = emulator.requests.length;
+    const second = await run(args, env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /resuming: 120 of 250/);
+    const sent = emulator.requests
+      .slice(before)
+      .reduce((n, request) => n + ((request.body as { input: string[] }).input?.length ?? 0), 0);
+    assert.equal(sent, 130, 'only the 130 unfinished lines were embedded again');
+    assert.equal(
+      readFileSync(output, 'utf8'),
+      complete,
+      'the resumed file is byte for byte the uninterrupted one',
+    );
+    await emulator.close();
   });
 });
 

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isLLMError } from '../spec/errors.ts';
 import { runChat } from './chat.ts';
+import { runEmbed } from './embed.ts';
 import { runEmulate } from './emulate.ts';
 import { runTokens } from './tokens.ts';
 
@@ -40,7 +41,31 @@ program
   .option('--max-tokens <n>', 'most tokens in the answer', number('integer', 1))
   .option('--no-stream', 'wait for the whole answer instead of streaming')
   .option('--json', 'print the whole result as JSON')
+  .option('--cache <store>', 'cache answers: memory, sqlite[:path] or redis[:url]')
   .action((prompt: string[], flags) => runChat(prompt, flags, io));
+
+program
+  .command('embed')
+  .description('embed a file line by line, with a progress bar; rerun to resume an interrupted run')
+  .requiredOption(
+    '-i, --input <file>',
+    'a .txt file (one text per line) or .jsonl ({"text", "id"?} or a string per line)',
+  )
+  .requiredOption('-o, --output <file>', 'JSONL output, one {"line", "id"?, "embedding"} per input line')
+  .option('-p, --provider <name>', 'provider')
+  .option('-m, --model <model>', "embedding model, or 'provider/model'")
+  .option('--base-url <url>', 'API root')
+  .option('--batch-size <n>', 'inputs per request (default: the provider’s limit)', number('integer', 1))
+  .option('--concurrency <n>', 'requests in flight', number('integer', 1))
+  .option(
+    '--chunk <n>',
+    'lines embedded and written per step (what a resume may redo)',
+    number('integer', 1),
+    1000,
+  )
+  .option('--cache <store>', 'cache vectors: memory, sqlite[:path] or redis[:url]')
+  .option('--no-progress', 'no progress bar')
+  .action((flags) => runEmbed(flags, io));
 
 program
   .command('emulate')

@@ -1,6 +1,6 @@
 /**
- * Which provider the CLI talks to: the one named, the one a model name implies, the first whose key is in
- * the environment, or (with none) the embedded emulator, said on stderr.
+ * Which provider the CLI talks to: the one named, the one a model name implies, the first whose
+ * credentials are in the environment, or (with none) the embedded emulator, said on stderr.
  */
 import { inferProvider, isProviderName, parseModelSpec } from '../client/model-inference.ts';
 import type { ClientOptions } from '../client/options.ts';
@@ -16,9 +16,16 @@ export interface ProviderChoice {
   emulator?: Emulator;
 }
 
-const KEY_VARIABLES: ReadonlyArray<[ProviderName, string]> = [
+/** The variable whose presence means "this provider is configured", in order of preference. */
+const CONFIGURED_BY: ReadonlyArray<[ProviderName, string]> = [
   ['openai', 'OPENAI_API_KEY'],
+  ['anthropic', 'ANTHROPIC_API_KEY'],
+  ['gemini', 'GEMINI_API_KEY'],
+  ['gemini', 'GOOGLE_API_KEY'],
   ['azure', 'AZURE_OPENAI_API_KEY'],
+  ['bedrock', 'AWS_BEARER_TOKEN_BEDROCK'],
+  ['bedrock', 'AWS_ACCESS_KEY_ID'],
+  ['ollama', 'OLLAMA_HOST'],
   ['openai-compatible', 'OPENAI_COMPATIBLE_BASE_URL'],
 ];
 
@@ -41,13 +48,14 @@ export async function chooseProvider(
     provider ??= spec.provider ?? inferProvider(spec.model ?? '');
     if (spec.model) options.model = spec.model;
   }
-  if (!provider) {
-    provider = KEY_VARIABLES.find(([, variable]) => env[variable])?.[0];
-  }
-  const hasKey =
-    provider !== undefined && KEY_VARIABLES.some(([name, variable]) => name === provider && env[variable]);
-  if (provider && (hasKey || options.baseURL || provider === 'openai-compatible'))
-    return { provider, options };
+  provider ??= CONFIGURED_BY.find(([, variable]) => env[variable])?.[0];
+  const configured =
+    provider !== undefined &&
+    (provider === 'ollama' ||
+      provider === 'openai-compatible' ||
+      options.baseURL !== undefined ||
+      CONFIGURED_BY.some(([name, variable]) => name === provider && env[variable]));
+  if (provider && configured) return { provider, options };
 
   const emulator = await startEmulator();
   note(
@@ -58,4 +66,18 @@ export async function chooseProvider(
     options: { ...options, apiKey: 'emulator', baseURL: `${emulator.url}/v1` },
     emulator,
   };
+}
+
+/** `--cache memory|sqlite[:path]|redis[:url]` → the client's cache option. */
+export function cacheFlag(value: string | undefined): ClientOptions['cache'] {
+  if (value === undefined) return undefined;
+  const colon = value.indexOf(':');
+  const kind = colon === -1 ? value : value.slice(0, colon);
+  const where = colon === -1 ? undefined : value.slice(colon + 1);
+  if (kind === 'memory') return { store: 'memory' };
+  if (kind === 'sqlite') return where ? { store: 'sqlite', path: where } : { store: 'sqlite' };
+  if (kind === 'redis') return where ? { store: 'redis', url: where } : { store: 'redis' };
+  throw new LLMConfigurationError(
+    `--cache: expected memory, sqlite[:path] or redis[:url], got ${JSON.stringify(value)}`,
+  );
 }

@@ -136,12 +136,15 @@ export class LLMClient {
       this.#adapter.countTokens(text, model),
     );
     const call = this.#call('embed', model, options);
+    let done = 0;
     await runSlidingWindow(
       batches,
       options.concurrency ?? DEFAULT_EMBEDDING_CONCURRENCY,
       async ({ start, end }) => {
         const result = await this.#chain.embed({ texts: texts.slice(start, end), model, options }, call);
         for (let i = 0; i < result.vectors.length; i++) vectors[start + i] = result.vectors[i]!;
+        done += end - start;
+        options.onProgress?.(done, texts.length);
       },
       options.signal,
     );
