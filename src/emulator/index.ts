@@ -17,6 +17,7 @@ import {
   parseFault,
 } from './faults.ts';
 import { handleGeminiProtocol } from './gemini-protocol.ts';
+import { acceptHttp2PriorKnowledge } from './h2c.ts';
 import { handleOllamaProtocol } from './ollama-protocol.ts';
 import { handleOpenAIProtocol } from './openai-protocol.ts';
 
@@ -184,7 +185,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) {
         sendJson({ res } as Exchange, 500, {
@@ -192,7 +193,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         });
       } else res.destroy();
     });
-  });
+  };
+  const server = createServer(onRequest);
+  // The AWS SDK's Bedrock client speaks HTTP/2 with prior knowledge (h2c) to an http:// endpoint.
+  acceptHttp2PriorKnowledge(server, onRequest);
   server.keepAliveTimeout = 60_000;
   server.on('connection', (socket) => {
     sockets.add(socket);

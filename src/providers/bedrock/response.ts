@@ -1,0 +1,100 @@
+/**
+ * Reads Bedrock Converse responses. Lenient: unknown fields are ignored and kept in `raw`; reasoning blocks
+ * (`reasoningContent`) are not part of the text. Bedrock sends no completion id and does not echo the
+ * model, so the id is the request id (`x-amzn-requestid`) and the model is the one asked for.
+ */
+import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import type { CallContext } from '../provider.ts';
+
+type Json = Record<string, unknown>;
+/** A JSON object (not null, not an array). */
+export const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Converse `stopReason` → our finish reason (the raw value is kept in `rawFinishReason`). */
+export function mapBedrockStopReason(reason: unknown): FinishReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool-calls';
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return 'content-filter';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * Converse `usage` → ours. Bedrock reports cache reads and writes beside `inputTokens`, not inside it;
+ * our `inputTokens` is everything the prompt cost (as for Anthropic), with the cached and written parts
+ * in `cachedInputTokens` and `cacheWriteInputTokens` so they can be priced apart.
+ */
+export function mapBedrockUsage(usage: unknown): Usage {
+  if (!isObject(usage)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  const count = (value: unknown) => (typeof value === 'number' ? value : 0);
+  const read = count(usage.cacheReadInputTokens);
+  const written = count(usage.cacheWriteInputTokens);
+  const inputTokens = count(usage.inputTokens) + read + written;
+  const outputTokens = count(usage.outputTokens);
+  const result: Usage = {
+    inputTokens,
+    outputTokens,
+    totalTokens:
+      read + written > 0 || typeof usage.totalTokens !== 'number'
+        ? inputTokens + outputTokens
+        : usage.totalTokens,
+  };
+  if (typeof usage.cacheReadInputTokens === 'number') result.cachedInputTokens = read;
+  if (written > 0) result.cacheWriteInputTokens = written;
+  return result;
+}
+
+/** A Converse response → our result: text blocks joined, `toolUse` blocks as tool calls. */
+export function parseBedrockConverse(body: unknown, context: CallContext): CompletionResult {
+  const output = isObject(body) ? body.output : undefined;
+  if (!isObject(body) || !isObject(output)) {
+    throw new LLMInvalidResponseError(`${context.provider} returned a Converse response without output`, {
+      provider: context.provider,
+      model: context.model,
+      requestId: context.requestId,
+      body: JSON.stringify(body)?.slice(0, 4096),
+    });
+  }
+  const message = isObject(output.message) ? output.message : {};
+  const content = Array.isArray(message.content) ? message.content : [];
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const block of content) {
+    if (!isObject(block)) continue;
+    if (typeof block.text === 'string') text += block.text;
+    else if (isObject(block.toolUse)) {
+      const use = block.toolUse;
+      toolCalls.push({
+        id: typeof use.toolUseId === 'string' ? use.toolUseId : '',
+        name: typeof use.name === 'string' ? use.name : '',
+        arguments: JSON.stringify(use.input ?? {}),
+      });
+    }
+  }
+  const rawFinishReason = typeof body.stopReason === 'string' ? body.stopReason : undefined;
+  const result: CompletionResult = {
+    text,
+    finishReason: mapBedrockStopReason(rawFinishReason),
+    usage: mapBedrockUsage(body.usage),
+    model: context.model,
+    id: context.requestId ?? '',
+    provider: context.provider,
+    raw: body,
+  };
+  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
+  if (context.requestId !== undefined) result.requestId = context.requestId;
+  if (toolCalls.length > 0) result.toolCalls = toolCalls;
+  return result;
+}
