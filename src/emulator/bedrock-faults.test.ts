@@ -4,173 +4,29 @@
  * error, with every attempt freshly SigV4-signed, no unhandled rejection and no socket left open.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { LLMClientFactory } from '../client/factory.ts';
+import { describe, test } from 'node:test';
 import type { ClientOptions } from '../client/options.ts';
-import { openPoolCount } from '../http/transport.ts';
 import {
   isLLMError,
-  LLMConnectionError,
-  type LLMError,
   LLMInvalidResponseError,
   LLMRateLimitError,
   LLMServerError,
   LLMTimeoutError,
 } from '../spec/errors.ts';
-import type { CompletionRequest } from '../spec/types.ts';
+import { describeFaultMatrix, FAULT_CLIENT } from '../test-support/fault-rig.ts';
 import { GUARDRAIL_TEXT } from './bedrock-converse.ts';
-import { type Emulator, FAULT_KINDS, type FaultKind, startEmulator } from './index.ts';
-
-type ErrorClass = abstract new (...args: never[]) => LLMError;
-
-interface Expectation {
-  persistent: { type: ErrorClass; attempts: number } | 'succeeds';
-  transient: 'recovers' | { type: ErrorClass; attempts: number };
-}
 
 const CLIENT: ClientOptions = {
+  ...FAULT_CLIENT,
   region: 'us-east-1',
   credentials: { accessKeyId: 'EMULATORKEYID', secretAccessKey: 'emulator-secret' },
-  maxRetries: 2,
-  timeoutMs: 400,
-  streamIdleTimeoutMs: 250,
-  retry: { initialDelayMs: 5, maxDelayMs: 20 },
 };
 
-const NON_STREAMING: Record<FaultKind, Expectation> = {
-  'rate-limit': { persistent: { type: LLMRateLimitError, attempts: 3 }, transient: 'recovers' },
-  'server-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  unavailable: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  // Bedrock has no 529: overloaded is its 503 ServiceUnavailableException.
-  overloaded: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  hang: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
-  stall: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
-  reset: { persistent: { type: LLMConnectionError, attempts: 3 }, transient: 'recovers' },
-  malformed: { persistent: { type: LLMInvalidResponseError, attempts: 3 }, transient: 'recovers' },
-  'stream-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  // A guardrail intervention is a result (stopReason guardrail_intervened), not an error.
-  'content-filter': { persistent: 'succeeds', transient: 'recovers' },
-};
-
-const STREAMING: Record<FaultKind, Expectation> = {
-  ...NON_STREAMING,
-  // Output was delivered before the fault: never retried, a typed error at once.
-  stall: {
-    persistent: { type: LLMTimeoutError, attempts: 1 },
-    transient: { type: LLMTimeoutError, attempts: 1 },
-  },
-  'stream-error': {
-    persistent: { type: LLMServerError, attempts: 1 },
-    transient: { type: LLMServerError, attempts: 1 },
-  },
-};
-
-let emulator: Emulator;
-const factory = new LLMClientFactory({ env: {} });
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-before(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  emulator = await startEmulator({ retryAfterMs: 10 });
+const rig = describeFaultMatrix({
+  provider: 'bedrock',
+  client: (factory, url, options) => factory.createClient('bedrock', { ...CLIENT, ...options, baseURL: url }),
 });
-
-after(async () => {
-  process.off('unhandledRejection', onUnhandled);
-});
-
-interface Outcome {
-  text: string;
-  finishReason: string;
-  rawFinishReason: string | undefined;
-}
-
-let counter = 0;
-async function run(fault: string, stream: boolean, extra: ClientOptions = {}): Promise<Outcome | LLMError> {
-  const client = factory.createClient('bedrock', { ...CLIENT, baseURL: emulator.url, ...extra });
-  // A distinct prompt per run, so the emulator's per-request fault counters start afresh.
-  const request: CompletionRequest = {
-    prompt: `fault ${fault} ${stream} ${counter++}`,
-    headers: { 'x-emulator-fault': fault },
-  };
-  try {
-    if (!stream) {
-      const result = await client.complete(request);
-      return {
-        text: result.text,
-        finishReason: result.finishReason,
-        rawFinishReason: result.rawFinishReason,
-      };
-    }
-    const outcome: Outcome = { text: '', finishReason: '', rawFinishReason: undefined };
-    for await (const event of client.stream(request)) {
-      if (event.type === 'text-delta') outcome.text += event.text;
-      if (event.type === 'finish') {
-        outcome.finishReason = event.finishReason;
-        outcome.rawFinishReason = event.rawFinishReason;
-      }
-    }
-    return outcome;
-  } catch (error) {
-    assert.ok(isLLMError(error), `a typed error, not ${String(error)}`);
-    return error;
-  } finally {
-    await client.close();
-  }
-}
-
-function check(outcome: Outcome | LLMError, expected: Expectation['persistent'] | Expectation['transient']) {
-  if (expected === 'recovers' || expected === 'succeeds') {
-    assert.ok(
-      !isLLMError(outcome),
-      `expected success, got ${isLLMError(outcome) ? `${outcome.name}: ${outcome.message}` : ''}`,
-    );
-    return;
-  }
-  assert.ok(isLLMError(outcome), `expected ${expected.type.name}, got success`);
-  assert.ok(
-    outcome instanceof expected.type,
-    `expected ${expected.type.name}, got ${outcome.name}: ${outcome.message}`,
-  );
-  assert.equal(outcome.provider, 'bedrock');
-  assert.equal(outcome.attempts, expected.attempts, `attempts for ${outcome.message}`);
-  assert.equal(outcome.attemptErrors.length, expected.attempts);
-}
-
-for (const [mode, table] of [
-  ['non-streaming', NON_STREAMING],
-  ['streaming', STREAMING],
-] as const) {
-  describe(`bedrock fault matrix, ${mode}`, () => {
-    for (const kind of FAULT_KINDS) {
-      test(`${kind} on every attempt`, async () => {
-        const before = emulator.requests.length;
-        const started = Date.now();
-        check(await run(kind, mode === 'streaming'), table[kind].persistent);
-        // rate-limit waits retry-after (1 s, Bedrock's hint is whole seconds) twice.
-        assert.ok(Date.now() - started < 5_000, 'ends well within the timeouts × attempts');
-        const expected = table[kind].persistent;
-        const attempts = emulator.requests.slice(before);
-        assert.equal(
-          attempts.length,
-          expected === 'succeeds' ? 1 : expected.attempts,
-          'requests the server saw',
-        );
-        const signatures = attempts.map((attempt) => String(attempt.headers.authorization));
-        assert.ok(
-          signatures.every((value) => value.startsWith('AWS4-HMAC-SHA256 Credential=EMULATORKEYID/')),
-        );
-      });
-      test(`${kind} on the first attempt only`, async () => {
-        const outcome = await run(`${kind}:1`, mode === 'streaming');
-        check(outcome, table[kind].transient);
-        if (table[kind].transient === 'recovers' && kind !== 'content-filter') {
-          assert.ok(!isLLMError(outcome) && outcome.text.length > 0 && outcome.finishReason === 'stop');
-        }
-      });
-    }
-  });
-}
+const run = rig.run;
 
 describe('bedrock fault outcomes in detail', () => {
   test('content-filter is the guardrail reply with stopReason guardrail_intervened, both ways', async () => {
@@ -181,6 +37,7 @@ describe('bedrock fault outcomes in detail', () => {
         text: GUARDRAIL_TEXT,
         finishReason: 'content-filter',
         rawFinishReason: 'guardrail_intervened',
+        requests: 1,
       });
     }
   });
@@ -211,7 +68,7 @@ describe('bedrock fault outcomes in detail', () => {
   });
 
   test('stream-error: two deltas, then a modelStreamErrorException frame', async () => {
-    const client = factory.createClient('bedrock', { ...CLIENT, baseURL: emulator.url });
+    const client = rig.factory.createClient('bedrock', { ...CLIENT, baseURL: rig.emulator.url });
     const texts: string[] = [];
     const error = await (async () => {
       for await (const event of client.stream({
@@ -246,7 +103,7 @@ describe('bedrock fault outcomes in detail', () => {
   });
 
   test('a caller abort mid-stream ends the stream with LLMAbortError', async () => {
-    const client = factory.createClient('bedrock', { ...CLIENT, baseURL: emulator.url });
+    const client = rig.factory.createClient('bedrock', { ...CLIENT, baseURL: rig.emulator.url });
     const controller = new AbortController();
     let text = '';
     await assert.rejects(
@@ -269,7 +126,7 @@ describe('bedrock fault outcomes in detail', () => {
   });
 
   test('breaking out of a stream early releases the connection', async () => {
-    const client = factory.createClient('bedrock', { ...CLIENT, baseURL: emulator.url });
+    const client = rig.factory.createClient('bedrock', { ...CLIENT, baseURL: rig.emulator.url });
     for await (const event of client.stream({
       prompt: 'break early',
       headers: { 'x-emulator-tokens-per-second': '100' },
@@ -280,16 +137,4 @@ describe('bedrock fault outcomes in detail', () => {
     assert.ok(result.text.length > 0);
     await client.close();
   });
-});
-
-test('after everything is closed: no pool, no socket, no unhandled rejection', async () => {
-  await factory.close();
-  await emulator.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(openPoolCount(), 0, 'every shared pool closed with its last client');
-  const sockets = process
-    .getActiveResourcesInfo()
-    .filter((name) => /TCP|Socket|Pipe/.test(name) && name !== 'PipeWrap');
-  assert.deepEqual(sockets, [], 'no TCP handle left open');
-  assert.deepEqual(unhandled, []);
 });

@@ -4,84 +4,31 @@
  * error after the right number of attempts, with no unhandled rejection and no socket left open.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { LLMClientFactory } from '../client/factory.ts';
+import { describe, test } from 'node:test';
 import type { ClientOptions } from '../client/options.ts';
-import { openPoolCount } from '../http/transport.ts';
 import {
   isLLMError,
   LLMAuthenticationError,
-  LLMConnectionError,
   LLMContextWindowError,
   type LLMError,
-  LLMInvalidResponseError,
   LLMNotFoundError,
   LLMRateLimitError,
   LLMServerError,
   LLMTimeoutError,
 } from '../spec/errors.ts';
 import type { CompletionRequest } from '../spec/types.ts';
-import { type Emulator, FAULT_KINDS, type FaultKind, startEmulator } from './index.ts';
+import { describeFaultMatrix, FAULT_CLIENT } from '../test-support/fault-rig.ts';
+import { startEmulator } from './index.ts';
 
-type ErrorClass = abstract new (...args: never[]) => LLMError;
+const CLIENT: ClientOptions = { ...FAULT_CLIENT, model: 'llama3.2' };
 
-interface Expectation {
-  /** Persistent fault: the error class, and how many attempts it takes. */
-  persistent: { type: ErrorClass; attempts: number } | 'succeeds';
-  /** Fault on the first attempt only: recovered transparently, or this error. */
-  transient: 'recovers' | { type: ErrorClass; attempts: number };
-}
-
-const CLIENT: ClientOptions = {
-  model: 'llama3.2',
-  maxRetries: 2,
-  timeoutMs: 400,
-  streamIdleTimeoutMs: 250,
-  retry: { initialDelayMs: 5, maxDelayMs: 20 },
-};
-
-const NON_STREAMING: Record<FaultKind, Expectation> = {
-  // Ollama's 429 carries only `retry-after` in whole seconds: each retry waits 1 s.
-  'rate-limit': { persistent: { type: LLMRateLimitError, attempts: 3 }, transient: 'recovers' },
-  'server-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  unavailable: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  overloaded: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  hang: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
-  stall: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
-  reset: { persistent: { type: LLMConnectionError, attempts: 3 }, transient: 'recovers' },
-  malformed: { persistent: { type: LLMInvalidResponseError, attempts: 3 }, transient: 'recovers' },
-  'stream-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  // Ollama filters nothing: the emulator answers an empty message with done_reason stop.
-  'content-filter': { persistent: 'succeeds', transient: 'recovers' },
-};
-
-const STREAMING: Record<FaultKind, Expectation> = {
-  ...NON_STREAMING,
-  // Output was produced before the fault: never retried, a typed error at once.
-  stall: {
-    persistent: { type: LLMTimeoutError, attempts: 1 },
-    transient: { type: LLMTimeoutError, attempts: 1 },
-  },
-  'stream-error': {
-    persistent: { type: LLMServerError, attempts: 1 },
-    transient: { type: LLMServerError, attempts: 1 },
-  },
-};
-
-let emulator: Emulator;
-const factory = new LLMClientFactory({ env: {} });
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-before(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  emulator = await startEmulator({ retryAfterMs: 10 });
+const rig = describeFaultMatrix({
+  provider: 'ollama',
+  client: (factory, url, options) =>
+    factory.createClient('ollama', { model: 'llama3.2', ...options, baseURL: url }),
 });
 
-after(async () => {
-  process.off('unhandledRejection', onUnhandled);
-});
-
+/** Like the rig's `run`, with a request and a server of the test's choosing. */
 type Outcome = { text: string; finishReason: string } | LLMError;
 
 let counter = 0;
@@ -90,9 +37,9 @@ async function run(
   stream: boolean,
   extra: ClientOptions = {},
   request: CompletionRequest = {},
-  url = emulator.url,
+  url = rig.emulator.url,
 ): Promise<Outcome> {
-  const client = factory.createClient('ollama', { ...CLIENT, baseURL: url, ...extra });
+  const client = rig.factory.createClient('ollama', { ...CLIENT, baseURL: url, ...extra });
   // A distinct prompt per run, so the emulator's per-request fault counters start afresh.
   const call: CompletionRequest = {
     prompt: `fault ${fault} ${stream} ${counter++}`,
@@ -119,44 +66,6 @@ async function run(
   }
 }
 
-function check(outcome: Outcome, expected: Expectation['persistent'] | Expectation['transient']) {
-  if (expected === 'recovers' || expected === 'succeeds') {
-    assert.ok(
-      !isLLMError(outcome),
-      `expected success, got ${isLLMError(outcome) ? `${outcome.name}: ${outcome.message}` : ''}`,
-    );
-    return;
-  }
-  assert.ok(isLLMError(outcome), `expected ${expected.type.name}, got success`);
-  assert.ok(
-    outcome instanceof expected.type,
-    `expected ${expected.type.name}, got ${outcome.name}: ${outcome.message}`,
-  );
-  assert.equal(outcome.provider, 'ollama');
-  assert.equal(outcome.attempts, expected.attempts, `attempts for ${outcome.message}`);
-  assert.equal(outcome.attemptErrors.length, expected.attempts);
-}
-
-for (const [mode, table] of [
-  ['non-streaming', NON_STREAMING],
-  ['streaming', STREAMING],
-] as const) {
-  describe(`ollama fault matrix, ${mode}`, () => {
-    for (const kind of FAULT_KINDS) {
-      test(`${kind} on every attempt`, async () => {
-        check(await run(kind, mode === 'streaming'), table[kind].persistent);
-      });
-      test(`${kind} on the first attempt only`, async () => {
-        const outcome = await run(`${kind}:1`, mode === 'streaming');
-        check(outcome, table[kind].transient);
-        if (table[kind].transient === 'recovers' && kind !== 'content-filter') {
-          assert.ok(!isLLMError(outcome) && outcome.text.length > 0 && outcome.finishReason === 'stop');
-        }
-      });
-    }
-  });
-}
-
 describe('ollama fault outcomes in detail', () => {
   for (const stream of [false, true]) {
     test(`content-filter gives an empty answer that stopped normally (${stream ? 'stream' : 'complete'})`, async () => {
@@ -171,10 +80,10 @@ describe('ollama fault outcomes in detail', () => {
     assert.ok(limited instanceof LLMRateLimitError);
     assert.equal(limited.retryAfterMs, 1000, 'retry-after: 1 (seconds, rounded up from 10 ms)');
     assert.match(limited.message, /^ollama 429: too many requests/);
-    const before = emulator.requests.length;
+    const before = rig.emulator.requests.length;
     const recovered = await run('rate-limit:2', false);
     assert.ok(!isLLMError(recovered));
-    assert.equal(emulator.requests.length - before, 3, 'two limited attempts, then the answer');
+    assert.equal(rig.emulator.requests.length - before, 3, 'two limited attempts, then the answer');
   });
 
   test('unavailable is Ollama’s full-queue answer, typed as a retryable server error', async () => {
@@ -205,7 +114,7 @@ describe('ollama fault outcomes in detail', () => {
     const tagged = await run(undefined, false, { model: 'llama3.2:latest' }, {}, served.url);
     assert.ok(!isLLMError(tagged), 'llama3.2:latest is llama3.2');
 
-    const client = factory.createClient('ollama', {
+    const client = rig.factory.createClient('ollama', {
       ...CLIENT,
       baseURL: served.url,
       embeddingModel: 'bge-m3',
@@ -253,7 +162,7 @@ describe('ollama fault outcomes in detail', () => {
   });
 
   test('a caller abort mid-stream ends the stream with LLMAbortError', async () => {
-    const client = factory.createClient('ollama', { ...CLIENT, baseURL: emulator.url });
+    const client = rig.factory.createClient('ollama', { ...CLIENT, baseURL: rig.emulator.url });
     const controller = new AbortController();
     let text = '';
     await assert.rejects(
@@ -276,7 +185,7 @@ describe('ollama fault outcomes in detail', () => {
   });
 
   test('breaking out of a stream early releases the connection', async () => {
-    const client = factory.createClient('ollama', { ...CLIENT, baseURL: emulator.url });
+    const client = rig.factory.createClient('ollama', { ...CLIENT, baseURL: rig.emulator.url });
     for await (const event of client.stream({
       prompt: 'break early',
       headers: { 'x-emulator-tokens-per-second': '100' },
@@ -287,16 +196,4 @@ describe('ollama fault outcomes in detail', () => {
     assert.ok(result.text.length > 0);
     await client.close();
   });
-});
-
-test('after everything is closed: no pool, no socket, no unhandled rejection', async () => {
-  await factory.close();
-  await emulator.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(openPoolCount(), 0, 'every shared pool closed with its last client');
-  const sockets = process
-    .getActiveResourcesInfo()
-    .filter((name) => /TCP|Socket|Pipe/.test(name) && name !== 'PipeWrap');
-  assert.deepEqual(sockets, [], 'no TCP handle left open');
-  assert.deepEqual(unhandled, []);
 });
