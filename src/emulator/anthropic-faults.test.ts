@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ClientOptions } from '../client/options.ts';
-import { isLLMError, LLMRateLimitError, LLMServerError, LLMTimeoutError } from '../spec/errors.ts';
+import { isLLMError, LLMRateLimitError, LLMServerError } from '../spec/errors.ts';
 import { describeFaultMatrix, FAULT_CLIENT } from '../test-support/fault-rig.ts';
 import { ANTHROPIC_REFUSAL_TEXT } from './anthropic-messages.ts';
 
 const KEY = 'sk-ant-fault-matrix-0000000000';
-const CLIENT: ClientOptions = { ...FAULT_CLIENT, apiKey: KEY };
+const _CLIENT: ClientOptions = { ...FAULT_CLIENT, apiKey: KEY };
 
 const rig = describeFaultMatrix({
   provider: 'anthropic',
@@ -112,53 +112,5 @@ describe('anthropic fault outcomes in detail', () => {
     assert.ok(streamed instanceof LLMServerError);
     assert.equal(streamed.providerCode, 'overloaded_error');
     assert.match(streamed.message, /anthropic stream error/);
-  });
-
-  test('a deadline bounds a hanging call, all attempts included', async () => {
-    const outcome = await run('hang', false, { timeoutMs: 10_000, deadlineMs: 300 });
-    assert.ok(outcome instanceof LLMTimeoutError, 'deadline ends in a timeout error');
-    assert.match(outcome.message, /Deadline exceeded/);
-  });
-
-  test('a caller abort mid-stream ends the stream with LLMAbortError', async () => {
-    const client = rig.factory.createClient('anthropic/claude-sonnet-4-5', {
-      ...CLIENT,
-      baseURL: rig.emulator.url,
-    });
-    const controller = new AbortController();
-    let text = '';
-    await assert.rejects(
-      (async () => {
-        for await (const event of client.stream({
-          prompt: 'abort me',
-          signal: controller.signal,
-          headers: { 'x-emulator-tokens-per-second': '50' },
-        })) {
-          if (event.type === 'text-delta') {
-            text += event.text;
-            controller.abort();
-          }
-        }
-      })(),
-      (error: unknown) => isLLMError(error) && error.code === 'aborted',
-    );
-    assert.ok(text.length > 0);
-    await client.close();
-  });
-
-  test('breaking out of a stream early releases the connection', async () => {
-    const client = rig.factory.createClient('anthropic/claude-sonnet-4-5', {
-      ...CLIENT,
-      baseURL: rig.emulator.url,
-    });
-    for await (const event of client.stream({
-      prompt: 'break early',
-      headers: { 'x-emulator-tokens-per-second': '100' },
-    })) {
-      if (event.type === 'text-delta') break;
-    }
-    const result = await client.complete({ prompt: 'still works after break' });
-    assert.ok(result.text.length > 0);
-    await client.close();
   });
 });

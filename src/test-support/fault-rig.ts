@@ -205,5 +205,51 @@ export function describeFaultMatrix(settings: RigSettings): FaultRig {
       }
     });
   }
+  describe(`${settings.provider} deadlines and cancellation`, () => {
+    const client = () => settings.client(factory, rig.emulator.url, FAULT_CLIENT);
+
+    test('a deadline bounds a hanging call, all attempts included', async () => {
+      const outcome = await rig.run('hang', false, { timeoutMs: 10_000, deadlineMs: 300 });
+      assert.ok(outcome instanceof LLMTimeoutError, 'the deadline ends in a timeout error');
+      assert.match(outcome.message, /Deadline exceeded/);
+    });
+
+    test('a caller abort mid-stream ends the stream with LLMAbortError', async () => {
+      const llm = client();
+      const controller = new AbortController();
+      let text = '';
+      await assert.rejects(
+        (async () => {
+          const request = {
+            prompt: 'abort me',
+            signal: controller.signal,
+            headers: { 'x-emulator-tokens-per-second': '50' },
+          };
+          for await (const event of llm.stream(request)) {
+            if (event.type === 'text-delta') {
+              text += event.text;
+              controller.abort();
+            }
+          }
+        })(),
+        (error: unknown) => isLLMError(error) && error.code === 'aborted',
+      );
+      assert.ok(text.length > 0, 'output came before the abort');
+      await llm.close();
+    });
+
+    test('breaking out of a stream early releases the connection', async () => {
+      const llm = client();
+      for await (const event of llm.stream({
+        prompt: 'break early',
+        headers: { 'x-emulator-tokens-per-second': '100' },
+      })) {
+        if (event.type === 'text-delta') break;
+      }
+      const result = await llm.complete({ prompt: 'still works after break' });
+      assert.ok(result.text.length > 0);
+      await llm.close();
+    });
+  });
   return rig;
 }
