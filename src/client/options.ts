@@ -31,7 +31,7 @@ export interface ClientOptions {
   baseURL?: string;
   /** Retries after the first attempt. Default 2 (3 attempts in all). */
   maxRetries?: number;
-  /** Time allowed for one attempt, in ms; for a stream, until the response starts. Default 60 000. */
+  /** Time allowed for one attempt until the response starts (its headers), in ms. Default 60 000. */
   timeoutMs?: number;
   /** Longest silence between two chunks of a response body, in ms. Default 30 000. */
   streamIdleTimeoutMs?: number;

@@ -25,14 +25,14 @@ export interface PreparedRequest {
 }
 
 export interface SendOptions {
-  /** Time allowed for this attempt; for a stream, until the response headers arrive. */
+  /** Time allowed for this attempt until the response headers arrive. */
   timeoutMs: number;
   /** Longest silence allowed between two body chunks. */
   idleTimeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Epoch ms after which the whole operation (all attempts) is over. */
   deadlineAt?: number | undefined;
-  /** Keep the attempt timer running until `done()` (non-streaming) or stop it at the headers (streaming). */
+  /** Whether the body is a stream (kept for diagnostics; timeouts are the same). */
   stream: boolean;
   /** A dispatcher to use instead of the shared pool (proxies, tests). */
   dispatcher?: Dispatcher | undefined;
@@ -111,71 +111,78 @@ export function openPoolCount(): number {
   return pools.size;
 }
 
-const TIMEOUT = Symbol('attempt-timeout');
+/** The abort reason of a deadline timer (made once: an Error captures a stack, too costly per request). */
 const DEADLINE = Symbol('deadline');
 
-class TimerReason extends Error {
-  readonly kind: typeof TIMEOUT | typeof DEADLINE;
-  readonly ms: number;
-  constructor(kind: typeof TIMEOUT | typeof DEADLINE, ms: number) {
-    super(kind === TIMEOUT ? 'attempt timeout' : 'deadline');
-    this.kind = kind;
-    this.ms = ms;
+/** Origin and path of each URL seen, so that the hot path does not parse the same URL every request. */
+const splitUrls = new Map<string, { origin: string; path: string }>();
+function splitUrl(url: string): { origin: string; path: string } {
+  let split = splitUrls.get(url);
+  if (!split) {
+    const parsed = new URL(url);
+    split = { origin: parsed.origin, path: parsed.pathname + parsed.search };
+    if (splitUrls.size > 1024) splitUrls.clear();
+    splitUrls.set(url, split);
   }
+  return split;
 }
 
-/** Sends one attempt. Resolves once the response headers are in. */
+/**
+ * Sends one attempt. Resolves once the response headers are in. The attempt timeout is undici's
+ * `headersTimeout` (until the response starts) and the idle timeout its `bodyTimeout` (between body
+ * chunks); an AbortController and a timer are only made when the call has a signal or a deadline, so
+ * the common call allocates neither.
+ */
 export async function send(
   dispatcher: Dispatcher,
   request: PreparedRequest,
   options: SendOptions,
 ): Promise<HttpResponse> {
-  const url = new URL(request.url);
-  const controller = new AbortController();
+  const { origin, path } = splitUrl(request.url);
   const userSignal = options.signal;
   if (userSignal?.aborted) throw abortError(userSignal, options.context);
 
-  let timeoutMs = options.timeoutMs;
-  let reason: TimerReason = new TimerReason(TIMEOUT, timeoutMs);
-  if (options.deadlineAt !== undefined) {
-    const remaining = options.deadlineAt - Date.now();
-    if (remaining <= 0) throw deadlineError(options, 0);
-    if (remaining < timeoutMs) {
-      timeoutMs = remaining;
-      reason = new TimerReason(DEADLINE, remaining);
+  let controller: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let onUserAbort: (() => void) | undefined;
+  let headersTimeout = options.timeoutMs;
+  if (options.deadlineAt !== undefined || userSignal) {
+    const attempt = new AbortController();
+    controller = attempt;
+    if (options.deadlineAt !== undefined) {
+      const remaining = options.deadlineAt - Date.now();
+      if (remaining <= 0) throw deadlineError(options);
+      timer = setTimeout(() => attempt.abort(DEADLINE), remaining);
+      // The deadline, not the attempt timeout, ends an attempt that would outlive it.
+      if (remaining < headersTimeout) headersTimeout = remaining + 1000;
+    }
+    if (userSignal) {
+      onUserAbort = () => attempt.abort(userSignal.reason);
+      userSignal.addEventListener('abort', onUserAbort, { once: true });
     }
   }
-  let timer: NodeJS.Timeout | undefined = setTimeout(() => controller.abort(reason), timeoutMs);
-  const onUserAbort = () => controller.abort(userSignal?.reason);
-  userSignal?.addEventListener('abort', onUserAbort, { once: true });
 
   let finished = false;
-  const stopTimer = () => {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-  };
   let body: Dispatcher.ResponseData['body'] | undefined;
   const done = () => {
     if (finished) return;
     finished = true;
-    stopTimer();
-    userSignal?.removeEventListener('abort', onUserAbort);
+    if (timer !== undefined) clearTimeout(timer);
+    if (onUserAbort) userSignal?.removeEventListener('abort', onUserAbort);
     if (body && !body.readableEnded && !body.destroyed) body.destroy();
   };
-  const classify = (error: unknown) => classifyTransportError(error, controller.signal, userSignal, options);
+  const classify = (error: unknown) => classifyTransportError(error, controller?.signal, userSignal, options);
 
   let response: Dispatcher.ResponseData;
   try {
     response = await dispatcher.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
+      origin,
+      path,
       method: request.method,
       headers: request.headers,
       body: request.body,
-      signal: controller.signal,
-      headersTimeout: 0,
+      signal: controller?.signal,
+      headersTimeout,
       bodyTimeout: options.idleTimeoutMs,
     });
   } catch (error) {
@@ -183,7 +190,6 @@ export async function send(
     throw classify(error);
   }
   body = response.body;
-  if (options.stream) stopTimer();
   return {
     status: response.statusCode,
     headers: response.headers,
@@ -202,14 +208,8 @@ export async function send(
   };
 }
 
-function deadlineError(options: SendOptions, ms: number): LLMTimeoutError {
-  return new LLMTimeoutError(
-    `Deadline exceeded${ms ? ` (${Math.round(ms)} ms left for the last attempt)` : ''}`,
-    {
-      ...options.context,
-      retryable: false,
-    },
-  );
+function deadlineError(options: Pick<SendOptions, 'context'>): LLMTimeoutError {
+  return new LLMTimeoutError('Deadline exceeded', { ...options.context, retryable: false });
 }
 
 const CONNECTION_CODES = new Set([
@@ -230,23 +230,22 @@ const CONNECTION_CODES = new Set([
 /** Turns whatever undici or the runtime threw into one of our typed errors. */
 export function classifyTransportError(
   error: unknown,
-  attemptSignal: AbortSignal,
+  attemptSignal: AbortSignal | undefined,
   userSignal: AbortSignal | undefined,
   options: Pick<SendOptions, 'context' | 'timeoutMs' | 'idleTimeoutMs'>,
 ): LLMError {
   if (error instanceof LLMError) return error;
   if (userSignal?.aborted) return abortError(userSignal, options.context);
-  const reason = attemptSignal.aborted ? (attemptSignal.reason as unknown) : undefined;
-  if (reason instanceof TimerReason) {
-    if (reason.kind === DEADLINE) return deadlineError(options as SendOptions, 0);
-    return new LLMTimeoutError(`Request timed out after ${reason.ms} ms`, {
+  if (attemptSignal?.aborted && attemptSignal.reason === DEADLINE) return deadlineError(options);
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new LLMTimeoutError(`Request timed out after ${options.timeoutMs} ms without a response`, {
       ...options.context,
       retryable: true,
       cause: error,
     });
   }
-  const code = (error as { code?: string } | null)?.code;
-  if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
     return new LLMTimeoutError(`No data from the server for ${options.idleTimeoutMs} ms`, {
       ...options.context,
       retryable: true,
