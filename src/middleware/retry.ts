@@ -33,8 +33,13 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
 
   return {
     name: 'retry',
-    complete: (request, call, next) => run(call, (attempt) => next(request, { ...call, attempt })),
-    embed: (batch, call, next) => run(call, (attempt) => next(batch, { ...call, attempt })),
+    // The call object is made per call by the client, so the attempt number is set on it in place.
+    complete: (request, call, next) =>
+      run(call, (attempt) => {
+        call.attempt = attempt;
+        return next(request, call);
+      }),
+    embed: (batch, call, next) => run(call, (attempt) => next(batch, attempt === 1 ? call : { ...call, attempt })),
     async *stream(request, call, next) {
       const history: LLMError[] = [];
       for (let attempt = 1; ; attempt++) {
