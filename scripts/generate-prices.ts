@@ -13,7 +13,11 @@ const require = createRequire(import.meta.url);
 const prices = require('@pydantic/genai-prices') as {
   findProvider(options: { providerId: string }): { id: string; models: Model[] } | undefined;
 };
-const version = (JSON.parse(readFileSync(new URL('../node_modules/@pydantic/genai-prices/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(
+    readFileSync(new URL('../node_modules/@pydantic/genai-prices/package.json', import.meta.url), 'utf8'),
+  ) as { version: string }
+).version;
 
 type Match = Record<string, unknown>;
 type Tiered = number | { base: number; tiers: Array<{ start: number; price: number }> };
@@ -21,7 +25,9 @@ interface Model {
   id: string;
   match: Match;
   context_window?: number;
-  prices: Record<string, Tiered | undefined> | Array<{ constraint?: { start_date?: string }; prices: Record<string, Tiered | undefined> }>;
+  prices:
+    | Record<string, Tiered | undefined>
+    | Array<{ constraint?: { start_date?: string }; prices: Record<string, Tiered | undefined> }>;
 }
 
 /** Our provider name → the database's provider id. */
@@ -51,7 +57,12 @@ for (const [ours, theirs] of Object.entries(PROVIDERS)) {
   table[ours] = provider.models.flatMap((model) => {
     const p = currentPrices(model, today);
     if (p.input_mtok === undefined || p.output_mtok === undefined) return [];
-    const entry: Record<string, unknown> = { id: model.id, match: model.match, input: p.input_mtok, output: p.output_mtok };
+    const entry: Record<string, unknown> = {
+      id: model.id,
+      match: model.match,
+      input: p.input_mtok,
+      output: p.output_mtok,
+    };
     if (p.cache_read_mtok !== undefined) entry.cacheRead = p.cache_read_mtok;
     if (p.cache_write_mtok !== undefined) entry.cacheWrite = p.cache_write_mtok;
     if (model.context_window !== undefined) entry.contextWindow = model.context_window;

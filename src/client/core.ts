@@ -71,10 +71,17 @@ export class ProviderCore {
   async embed(batch: EmbedBatch, call: CallInfo): Promise<EmbedResult> {
     const support = this.#adapter.embeddings!;
     const prepared = support.request(batch.texts, batch.model, batch.options);
-    const vectors = await this.json(prepared, this.context(batch.model), call, (body, context) =>
-      support.parse(body, batch.texts.length, context),
-    );
-    return { vectors };
+    const result: EmbedResult = { vectors: [] };
+    result.vectors = await this.json(prepared, this.context(batch.model), call, (body, context) => {
+      if (context.requestId !== undefined) result.requestId = context.requestId;
+      const usage = support.usage?.(body);
+      if (usage) {
+        this.#price(usage, batch.model, batch.model);
+        result.usage = usage;
+      }
+      return support.parse(body, batch.texts.length, context);
+    });
+    return result;
   }
 
   /**

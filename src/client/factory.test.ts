@@ -146,7 +146,10 @@ describe('LLMClientFactory', () => {
         spec,
       );
     }
-    assert.throws(() => factory.createClient('bedrock', { region: 'us-east-1' }), /AWS_ACCESS_KEY_ID|AWS_BEARER_TOKEN_BEDROCK/);
+    assert.throws(
+      () => factory.createClient('bedrock', { region: 'us-east-1' }),
+      /AWS_ACCESS_KEY_ID|AWS_BEARER_TOKEN_BEDROCK/,
+    );
     assert.equal(factory.createClient('ollama').provider, 'ollama', 'Ollama needs no key');
   });
 

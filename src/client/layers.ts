@@ -58,8 +58,9 @@ export function layersFor(
     retryListeners.length === 0
       ? {}
       : {
-          onRetry: (call, error, attempt, delayMs) =>
-            retryListeners.forEach((listener) => listener(call, error, attempt, delayMs)),
+          onRetry: (call, error, attempt, delayMs) => {
+            for (const listener of retryListeners) listener(call, error, attempt, delayMs);
+          },
         };
   return { layers, inner, retryObserver };
 }

@@ -48,7 +48,10 @@ export class LLMClient {
     this.model = resolved.model;
     this.embeddingModel = resolved.embeddingModel;
     this.#deadlineMs = options.deadlineMs;
+    // The origin too: keyless clients of two different servers must not share a cache namespace.
     this.#credentialHash = createHash('sha256')
+      .update(resolved.adapter.origin)
+      .update('\0')
       .update(resolved.secrets.join('\0'))
       .digest('hex')
       .slice(0, 16);

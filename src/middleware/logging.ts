@@ -75,7 +75,8 @@ export function loggingMiddleware(logger: Logger): LoggingLayer {
           requestId: result.requestId,
           inputTokens: result.usage.inputTokens,
           outputTokens: result.usage.outputTokens,
-          costUsd: result.usage.costUsd,
+          // A cache hit cost nothing: summing the lines' costs must not count the original call twice.
+          costUsd: result.cached ? undefined : result.usage.costUsd,
           finishReason: result.finishReason,
           cached: result.cached === true,
         });
@@ -87,14 +88,16 @@ export function loggingMiddleware(logger: Logger): LoggingLayer {
     },
     async *stream(request, call, next) {
       const started = performance.now();
+      let logged = false;
       try {
         for await (const event of next(request, call)) {
           if (event.type === 'finish') {
+            logged = true;
             success(call, request.model, started, {
               requestId: event.requestId,
               inputTokens: event.usage.inputTokens,
               outputTokens: event.usage.outputTokens,
-              costUsd: event.usage.costUsd,
+              costUsd: event.cached ? undefined : event.usage.costUsd,
               finishReason: event.finishReason,
               cached: event.cached === true,
             });
@@ -102,15 +105,19 @@ export function loggingMiddleware(logger: Logger): LoggingLayer {
           yield event;
         }
       } catch (error) {
+        logged = true;
         failure(call, request.model, started, error);
         throw error;
+      } finally {
+        // The caller broke out of the loop before the end: the call still gets its line.
+        if (!logged) success(call, request.model, started, { cancelled: true });
       }
     },
     async embed(batch, call, next) {
       const started = performance.now();
       try {
         const result = await next(batch, call);
-        success(call, batch.model, started, { inputs: batch.texts.length });
+        success(call, batch.model, started, { requestId: result.requestId, inputs: batch.texts.length });
         return result;
       } catch (error) {
         failure(call, batch.model, started, error);

@@ -4,7 +4,11 @@
  * registered a meter provider (without one the API is a no-op). Labels use the requested model, never
  * anything derived from a credential, so cardinality stays bounded and nothing secret reaches a label.
  */
-import { type Histogram as OtelHistogram, metrics as otelMetrics } from '@opentelemetry/api';
+import {
+  type MeterProvider,
+  type Histogram as OtelHistogram,
+  metrics as otelMetrics,
+} from '@opentelemetry/api';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { isLLMError } from '../spec/errors.ts';
 import type { Usage } from '../spec/types.ts';
@@ -29,11 +33,41 @@ interface Instruments {
   cacheMisses: Counter<'provider' | 'model' | 'operation'>;
   timeToFirstToken: Histogram<'provider' | 'model'>;
   cost: Counter<'provider' | 'model'>;
-  otelTokens: OtelHistogram;
-  otelDuration: OtelHistogram;
+}
+
+interface OtelInstruments {
+  provider: MeterProvider;
+  tokens: OtelHistogram;
+  duration: OtelHistogram;
 }
 
 let instruments: Instruments | undefined;
+let otel: OtelInstruments | undefined;
+
+/**
+ * The GenAI histograms of the meter provider registered now. The metrics API has no proxy provider (unlike
+ * traces): instruments made before the application registers its provider would stay no-ops for good, so
+ * they are made again whenever the global provider is not the one they came from.
+ */
+function otelInstruments(): OtelInstruments {
+  const provider = otelMetrics.getMeterProvider();
+  if (otel?.provider === provider) return otel;
+  const meter = provider.getMeter('llm-factory');
+  otel = {
+    provider,
+    tokens: meter.createHistogram('gen_ai.client.token.usage', {
+      description: 'Measures number of input and output tokens used',
+      unit: '{token}',
+      advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS },
+    }),
+    duration: meter.createHistogram('gen_ai.client.operation.duration', {
+      description: 'GenAI operation duration',
+      unit: 's',
+      advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS },
+    }),
+  };
+  return otel;
+}
 
 /** Made on first use, so importing the library registers nothing. */
 function get(): Instruments {
@@ -41,7 +75,6 @@ function get(): Instruments {
   const registry = new Registry();
   const op = ['provider', 'model', 'operation'] as const;
   const pm = ['provider', 'model'] as const;
-  const meter = otelMetrics.getMeter('llm-factory');
   instruments = {
     registry,
     requests: new Counter({
@@ -112,16 +145,6 @@ function get(): Instruments {
       labelNames: pm,
       registers: [registry],
     }),
-    otelTokens: meter.createHistogram('gen_ai.client.token.usage', {
-      description: 'Measures number of input and output tokens used',
-      unit: '{token}',
-      advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS },
-    }),
-    otelDuration: meter.createHistogram('gen_ai.client.operation.duration', {
-      description: 'GenAI operation duration',
-      unit: 's',
-      advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS },
-    }),
   };
   return instruments;
 }
@@ -167,16 +190,17 @@ export function metricsMiddleware(): MetricsLayer {
       m.errors.inc({ ...labels, code });
       attributes['error.type'] = code;
     }
-    m.otelDuration.record(seconds, attributes);
+    const o = otelInstruments();
+    o.duration.record(seconds, attributes);
     if (usage) {
       const pm = { provider: call.provider, model };
       m.tokens.inc(pm, usage.inputTokens + usage.outputTokens);
       m.promptTokens.inc(pm, usage.inputTokens);
       m.completionTokens.inc(pm, usage.outputTokens);
       if (usage.costUsd) m.cost.inc(pm, usage.costUsd);
-      m.otelTokens.record(usage.inputTokens, { ...attributes, 'gen_ai.token.type': 'input' });
+      o.tokens.record(usage.inputTokens, { ...attributes, 'gen_ai.token.type': 'input' });
       if (call.operation !== 'embed')
-        m.otelTokens.record(usage.outputTokens, { ...attributes, 'gen_ai.token.type': 'output' });
+        o.tokens.record(usage.outputTokens, { ...attributes, 'gen_ai.token.type': 'output' });
     }
   };
 
@@ -195,23 +219,34 @@ export function metricsMiddleware(): MetricsLayer {
     },
     async *stream(request, call, next) {
       const started = performance.now();
-      let first = true;
+      let firstTokenSeconds: number | undefined;
+      let recorded = false;
       try {
         for await (const event of next(request, call)) {
-          if (first && event.type === 'text-delta') {
-            first = false;
-            m.timeToFirstToken.observe(
-              { provider: call.provider, model: request.model },
-              (performance.now() - started) / 1000,
-            );
-          }
-          if (event.type === 'finish')
+          if (firstTokenSeconds === undefined && event.type !== 'finish')
+            firstTokenSeconds = (performance.now() - started) / 1000;
+          if (event.type === 'finish') {
+            recorded = true;
+            // A stream replayed from the cache used no tokens and says nothing about the provider's latency.
+            if (!event.cached && firstTokenSeconds !== undefined)
+              m.timeToFirstToken.observe(
+                { provider: call.provider, model: request.model },
+                firstTokenSeconds,
+              );
             record(call, request.model, started, event.cached ? undefined : event.usage, event.model);
+          }
           yield event;
         }
       } catch (error) {
+        recorded = true;
+        // Output had started (a replay from the cache does not fail): its first token still counts.
+        if (firstTokenSeconds !== undefined)
+          m.timeToFirstToken.observe({ provider: call.provider, model: request.model }, firstTokenSeconds);
         record(call, request.model, started, undefined, undefined, error);
         throw error;
+      } finally {
+        // The caller broke out of the loop: still a call made, with no usage reported.
+        if (!recorded) record(call, request.model, started, undefined, undefined);
       }
     },
     async embed(batch, call, next) {

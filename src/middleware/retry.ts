@@ -39,7 +39,8 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
         call.attempt = attempt;
         return next(request, call);
       }),
-    embed: (batch, call, next) => run(call, (attempt) => next(batch, attempt === 1 ? call : { ...call, attempt })),
+    embed: (batch, call, next) =>
+      run(call, (attempt) => next(batch, attempt === 1 ? call : { ...call, attempt })),
     async *stream(request, call, next) {
       const history: LLMError[] = [];
       for (let attempt = 1; ; attempt++) {

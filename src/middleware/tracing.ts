@@ -6,6 +6,7 @@
  */
 import { type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isLLMError } from '../spec/errors.ts';
+import { redact } from '../spec/redact.ts';
 import type { FinishReason, Usage } from '../spec/types.ts';
 import { genAiOperation, genAiProviderName } from './gen-ai.ts';
 import type { CallInfo, Middleware } from './types.ts';
@@ -58,7 +59,8 @@ function fail(span: Span, error: unknown): void {
     span.setAttribute('error.type', code);
     span.setStatus({
       code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
+      // Typed errors are scrubbed already; anything else (a layer of the caller's) is scrubbed here.
+      message: redact(error instanceof Error ? error.message : String(error)),
     });
     if (isLLMError(error)) {
       if (error.status !== undefined) span.setAttribute('http.response.status_code', error.status);

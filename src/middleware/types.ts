@@ -38,6 +38,8 @@ export interface EmbedResult {
   vectors: number[][];
   /** Tokens billed for the batch, when the provider reports them. */
   usage?: Usage;
+  /** The request id from the provider's response headers, when given. */
+  requestId?: string;
 }
 
 export type CompleteNext = (request: NormalizedRequest, call: CallInfo) => Promise<CompletionResult>;

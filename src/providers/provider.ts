@@ -19,6 +19,7 @@ import type {
   FinishEvent,
   ProviderName,
   StreamEvent,
+  Usage,
 } from '../spec/types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -66,6 +67,8 @@ export interface EmbeddingSupport {
   request(texts: readonly string[], model: string, options: EmbeddingOptions): PreparedRequest;
   /** Vectors in input order; throws `LLMInvalidResponseError` for a body of the wrong shape. */
   parse(body: unknown, expected: number, context: CallContext): number[][];
+  /** The tokens the batch was billed, when the response says. */
+  usage?(body: unknown): Usage | undefined;
 }
 
 /** How many input tokens a request takes, and how that number was obtained. */

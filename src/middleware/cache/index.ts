@@ -4,13 +4,15 @@
  * texts sends only the others. Identical concurrent completions share one upstream call. A result served
  * from the cache (or from another caller's identical call) has `cached: true`.
  *
- * A cache failure (Redis down, disk full) never fails the call: the layer logs nothing and goes upstream.
+ * A cache failure (Redis down, disk full, an entry that does not parse) never fails the call: the layer
+ * logs nothing and goes upstream.
  */
+import { abortError } from '../../http/abort.ts';
+import { isLLMError } from '../../spec/errors.ts';
 import type { CompletionResult, StreamEvent } from '../../spec/types.ts';
-import type { Middleware } from '../types.ts';
+import type { CallInfo, EmbedResult, Middleware } from '../types.ts';
 import { completionKey, embeddingKey, namespaceOf } from './keys.ts';
-import { acquireStore, type CacheSettings } from './open-store.ts';
-import type { CacheStore } from './store.ts';
+import { acquireStore, type CacheSettings, type SharedStore } from './open-store.ts';
 
 export type { CacheSettings } from './open-store.ts';
 
@@ -19,30 +21,58 @@ export interface CacheObserver {
   onMiss?(operation: 'complete' | 'stream' | 'embed', provider: string, model: string): void;
 }
 
-async function safeGet(store: Promise<CacheStore>, key: string): Promise<string | undefined> {
+async function safeGet(shared: SharedStore, key: string): Promise<string | undefined> {
   try {
-    return await (await store).get(key);
+    return await (await shared.store()).get(key);
   } catch {
     return undefined;
   }
 }
 
 async function safeSet(
-  store: Promise<CacheStore>,
+  shared: SharedStore,
   key: string,
   value: string,
   ttlMs: number | undefined,
 ): Promise<void> {
   try {
-    await (await store).set(key, value, ttlMs);
+    await (await shared.store()).set(key, value, ttlMs);
   } catch {
     // The answer is still good; only its reuse is lost.
   }
 }
 
+/** An entry as stored, or undefined when it does not parse as what it should be (a miss, not a failure). */
+function parseEntry<T>(text: string | undefined, valid: (value: unknown) => boolean): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return valid(value) ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isCompletion = (value: unknown) =>
+  typeof value === 'object' && value !== null && typeof (value as CompletionResult).text === 'string';
+const isRecordedStream = (value: unknown) =>
+  Array.isArray(value) && (value.at(-1) as StreamEvent | undefined)?.type === 'finish';
+const isVector = (value: unknown) => Array.isArray(value) && value.every((x) => typeof x === 'number');
+
+/** `promise`, or this caller's own abort as soon as its signal fires. */
+function untilAborted<T>(promise: Promise<T>, call: CallInfo): Promise<T> {
+  const signal = call.signal;
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal, call));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, call));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver = {}): Middleware {
   const { shared, release } = acquireStore(settings);
-  const store = shared.store;
 
   return {
     name: 'cache',
@@ -50,15 +80,25 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
       const control = request.cache ?? {};
       const key = completionKey(namespaceOf(call, settings.namespace), call, request, 'complete');
       if (control.read !== false) {
-        const hit = await safeGet(store, key);
+        const hit = parseEntry<CompletionResult>(await safeGet(shared, key), isCompletion);
         if (hit !== undefined) {
           observer.onHit?.('complete', call.provider, request.model);
-          return { ...(JSON.parse(hit) as CompletionResult), cached: true };
+          return { ...hit, cached: true };
         }
         const pending = shared.inFlight.get(key) as Promise<CompletionResult> | undefined;
         if (pending) {
-          observer.onHit?.('complete', call.provider, request.model);
-          return { ...(await pending), cached: true };
+          try {
+            const result = await untilAborted(pending, call);
+            observer.onHit?.('complete', call.provider, request.model);
+            return { ...result, cached: true };
+          } catch (error) {
+            // The call we joined was cancelled by its own caller, not by us: make our own.
+            const othersAbort = isLLMError(error) && error.code === 'aborted' && !call.signal?.aborted;
+            if (!othersAbort) {
+              observer.onMiss?.('complete', call.provider, request.model);
+              throw error;
+            }
+          }
         }
       }
       observer.onMiss?.('complete', call.provider, request.model);
@@ -67,7 +107,7 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
       try {
         const result = await upstream;
         if (control.write !== false)
-          await safeSet(store, key, JSON.stringify(result), control.ttlMs ?? settings.ttlMs);
+          await safeSet(shared, key, JSON.stringify(result), control.ttlMs ?? settings.ttlMs);
         return result;
       } finally {
         if (shared.inFlight.get(key) === upstream) shared.inFlight.delete(key);
@@ -78,12 +118,10 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
       const control = request.cache ?? {};
       const key = completionKey(namespaceOf(call, settings.namespace), call, request, 'stream');
       if (control.read !== false) {
-        const hit = await safeGet(store, key);
+        const hit = parseEntry<StreamEvent[]>(await safeGet(shared, key), isRecordedStream);
         if (hit !== undefined) {
           observer.onHit?.('stream', call.provider, request.model);
-          for (const event of JSON.parse(hit) as StreamEvent[]) {
-            yield event.type === 'finish' ? { ...event, cached: true } : event;
-          }
+          for (const event of hit) yield event.type === 'finish' ? { ...event, cached: true } : event;
           return;
         }
       }
@@ -93,8 +131,9 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
         recorded.push(event);
         yield event;
       }
+      // Only a stream that ran to its finish is kept; one the caller left early is not.
       if (control.write !== false && recorded.at(-1)?.type === 'finish') {
-        await safeSet(store, key, JSON.stringify(recorded), control.ttlMs ?? settings.ttlMs);
+        await safeSet(shared, key, JSON.stringify(recorded), control.ttlMs ?? settings.ttlMs);
       }
     },
 
@@ -106,9 +145,9 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
       );
       const vectors = new Array<number[] | undefined>(batch.texts.length);
       if (control.read !== false) {
-        const hits = await Promise.all(keys.map((key) => safeGet(store, key)));
+        const hits = await Promise.all(keys.map((key) => safeGet(shared, key)));
         hits.forEach((hit, i) => {
-          if (hit !== undefined) vectors[i] = JSON.parse(hit) as number[];
+          vectors[i] = parseEntry<number[]>(hit, isVector);
         });
       }
       const missing: number[] = [];
@@ -123,11 +162,12 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
           vectors[index] = result.vectors[j]!;
           return control.write === false
             ? undefined
-            : safeSet(store, keys[index]!, JSON.stringify(result.vectors[j]), ttl);
+            : safeSet(shared, keys[index]!, JSON.stringify(result.vectors[j]), ttl);
         }),
       );
-      const out: { vectors: number[][]; usage?: typeof result.usage } = { vectors: vectors as number[][] };
+      const out: EmbedResult = { vectors: vectors as number[][] };
       if (result.usage) out.usage = result.usage;
+      if (result.requestId) out.requestId = result.requestId;
       return out;
     },
 

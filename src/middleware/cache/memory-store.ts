@@ -48,9 +48,10 @@ export class MemoryStore implements CacheStore {
 
   async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
     const bytes = (key.length + value.length) * 2;
-    if (bytes > this.#maxBytes) return;
+    // The old value goes even when the new one is too big to keep: a get must never return a stale answer.
     const previous = this.#entries.get(key);
     if (previous) this.#remove(key, previous);
+    if (bytes > this.#maxBytes) return;
     this.#entries.set(key, {
       value,
       bytes,

@@ -1,7 +1,11 @@
 /**
  * Stores are opened lazily (SQLite and Redis need I/O; client creation does not wait) and shared by every
- * client with the same store settings in this process, so identical requests from different clients
- * coalesce and hit the same entries. The last client to close closes the store.
+ * client with the same store settings in this process — the same kind and place, or the same store object
+ * — so identical requests from different clients coalesce and hit the same entries. The last client to
+ * close closes the store (a store object passed in stays open: it is the caller's).
+ *
+ * A store that fails to open (Redis down, a locked or unwritable file) is tried again on a later call, at
+ * most every few seconds; meanwhile the calls go upstream as if there were no cache.
  */
 import { MemoryStore } from './memory-store.ts';
 import { RedisStore } from './redis-store.ts';
@@ -24,18 +28,24 @@ export interface CacheSettings {
   maxBytes?: number;
 }
 
+/** How long a store that failed to open is left alone before the next attempt. */
+export const REOPEN_AFTER_MS = 5_000;
+
 export interface SharedStore {
-  store: Promise<CacheStore>;
+  /** The open store; rejects while it cannot be opened. */
+  store(): Promise<CacheStore>;
   /** Identical requests in flight, by key. */
   inFlight: Map<string, Promise<unknown>>;
   users: number;
+  /** Closes the store if it opened (without opening it again). */
+  closeStore(): Promise<void>;
 }
 
-const shared = new Map<string, SharedStore>();
+const shared = new Map<unknown, SharedStore>();
 
-function keyOf(settings: CacheSettings): string | undefined {
+function keyOf(settings: CacheSettings): unknown {
   const kind = settings.store ?? 'memory';
-  if (typeof kind !== 'string') return undefined;
+  if (typeof kind !== 'string') return kind;
   if (kind === 'memory') return `memory|${settings.maxEntries ?? ''}|${settings.maxBytes ?? ''}`;
   if (kind === 'sqlite') return `sqlite|${settings.path ?? ''}`;
   return `redis|${settings.url ?? ''}`;
@@ -54,14 +64,39 @@ async function open(settings: CacheSettings): Promise<CacheStore> {
   return RedisStore.open(settings.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 }
 
+function sharedStore(settings: CacheSettings): SharedStore {
+  let current: Promise<CacheStore> | undefined;
+  let failedAt: number | undefined;
+  const attempt = () => {
+    failedAt = undefined;
+    const opening = open(settings);
+    current = opening;
+    // A store that fails to open fails no call and does not crash the process: it is retried later.
+    opening.catch(() => {
+      if (current === opening) failedAt = Date.now();
+    });
+    return opening;
+  };
+  attempt();
+  return {
+    store: () =>
+      current === undefined || (failedAt !== undefined && Date.now() - failedAt >= REOPEN_AFTER_MS)
+        ? attempt()
+        : current,
+    inFlight: new Map(),
+    users: 0,
+    closeStore: async () => {
+      await current?.then((store) => store.close()).catch(() => {});
+    },
+  };
+}
+
 export function acquireStore(settings: CacheSettings): { shared: SharedStore; release: () => Promise<void> } {
   const key = keyOf(settings);
-  let entry = key === undefined ? undefined : shared.get(key);
+  let entry = shared.get(key);
   if (!entry) {
-    entry = { store: open(settings), inFlight: new Map(), users: 0 };
-    // A store that fails to open fails the calls that use it, not the process.
-    entry.store.catch(() => {});
-    if (key !== undefined) shared.set(key, entry);
+    entry = sharedStore(settings);
+    shared.set(key, entry);
   }
   entry.users++;
   const held = entry;
@@ -72,10 +107,10 @@ export function acquireStore(settings: CacheSettings): { shared: SharedStore; re
       if (released) return;
       released = true;
       if (--held.users > 0) return;
-      if (key !== undefined && shared.get(key) === held) shared.delete(key);
+      if (shared.get(key) === held) shared.delete(key);
       // A store passed in by the caller is the caller's to close.
       if (typeof settings.store === 'object') return;
-      await held.store.then((store) => store.close()).catch(() => {});
+      await held.closeStore();
     },
   };
 }

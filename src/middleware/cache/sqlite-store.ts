@@ -22,22 +22,31 @@ export class SqliteStore implements CacheStore {
   constructor(path: string, sqlite: typeof import('node:sqlite')) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new sqlite.DatabaseSync(path);
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      PRAGMA busy_timeout = 5000;
-      CREATE TABLE IF NOT EXISTS llm_cache (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        expires_at INTEGER
-      ) WITHOUT ROWID;
-    `);
-    this.#get = this.#db.prepare('SELECT value, expires_at FROM llm_cache WHERE key = ?');
-    this.#set = this.#db.prepare(
-      'INSERT OR REPLACE INTO llm_cache (key, value, expires_at) VALUES (?, ?, ?)',
-    );
-    this.#delete = this.#db.prepare('DELETE FROM llm_cache WHERE key = ?');
-    this.#sweep = this.#db.prepare('DELETE FROM llm_cache WHERE expires_at IS NOT NULL AND expires_at <= ?');
+    try {
+      // busy_timeout first: switching to WAL and creating the table take locks, and a process opening the file
+      // while another one does the same must wait for them rather than fail with "database is locked".
+      this.#db.exec(`
+        PRAGMA busy_timeout = 5000;
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = NORMAL;
+        CREATE TABLE IF NOT EXISTS llm_cache (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL,
+          expires_at INTEGER
+        ) WITHOUT ROWID;
+      `);
+      this.#get = this.#db.prepare('SELECT value, expires_at FROM llm_cache WHERE key = ?');
+      this.#set = this.#db.prepare(
+        'INSERT OR REPLACE INTO llm_cache (key, value, expires_at) VALUES (?, ?, ?)',
+      );
+      this.#delete = this.#db.prepare('DELETE FROM llm_cache WHERE key = ?');
+      this.#sweep = this.#db.prepare(
+        'DELETE FROM llm_cache WHERE expires_at IS NOT NULL AND expires_at <= ?',
+      );
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
   }
 
   /** Opens (or creates) the cache file. */

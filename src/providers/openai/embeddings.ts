@@ -22,5 +22,10 @@ export function openAIEmbeddings(
       };
     },
     parse: parseOpenAIEmbeddings,
+    usage(body) {
+      const usage = (body as { usage?: { prompt_tokens?: unknown } } | null)?.usage;
+      const tokens = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : undefined;
+      return tokens === undefined ? undefined : { inputTokens: tokens, outputTokens: 0, totalTokens: tokens };
+    },
   };
 }

@@ -1,0 +1,172 @@
+/**
+ * The persistent stores shared between processes: a child (`process.execPath` running
+ * test-support/cache-child.ts) writes through a real client and the parent reads, and the other way round;
+ * many processes open one new SQLite file at once; and a process killed mid-write leaves a cache that
+ * reopens with every committed entry intact.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, test } from 'node:test';
+import { type Emulator, startEmulator } from '../../emulator/index.ts';
+import {
+  CHILD_SCRIPT,
+  childResult,
+  loopValue,
+  openai,
+  REDIS_URL,
+  RUN_ID,
+  received,
+  redisInspector,
+  requireRedis,
+  runChild,
+  tempDir,
+} from '../test-support/harness.ts';
+import { RedisStore } from './redis-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+const CHAT = '/chat/completions';
+const API_KEY = 'sk-processes-0000000000000000';
+const PREFIX = `llmf-test-processes-${RUN_ID}:`;
+
+let emulator: Emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+after(async () => {
+  await emulator.close();
+  const redis = await redisInspector().catch(() => undefined);
+  if (!redis) return;
+  await redis.clean(PREFIX);
+  await redis.close();
+});
+
+type Where = { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string; prefix: string };
+
+/** The child asks `prompt` through a client with the cache at `where`; returns what it saw. */
+async function childAsks(where: Where, prompt: string) {
+  const run = await runChild({
+    mode: 'complete',
+    baseURL: `${emulator.url}/v1`,
+    apiKey: API_KEY,
+    prompt,
+    where,
+  });
+  return childResult<{ cached: boolean; text: string }>(run);
+}
+
+/** Both directions: the child writes and the parent reads, then the parent writes and the child reads. */
+async function shareBothWays(
+  where: Where,
+  parentCache: () => Promise<{ settings: object; close(): Promise<void> }>,
+) {
+  const count = received(emulator, CHAT);
+  const written = await childAsks(where, `child writes ${RUN_ID}`);
+  assert.equal(written.cached, false);
+  assert.equal(received(emulator, CHAT), count + 1, 'the child called the provider');
+
+  const { settings, close } = await parentCache();
+  const client = openai(emulator, { apiKey: API_KEY, cache: settings });
+  try {
+    const read = await client.complete({ prompt: `child writes ${RUN_ID}` });
+    assert.equal(read.cached, true, 'the parent read what the child wrote');
+    assert.equal(read.text, written.text);
+    assert.equal(received(emulator, CHAT), count + 1);
+
+    await client.complete({ prompt: `parent writes ${RUN_ID}` });
+    assert.equal(received(emulator, CHAT), count + 2);
+    const seen = await childAsks(where, `parent writes ${RUN_ID}`);
+    assert.equal(seen.cached, true, 'the child read what the parent wrote');
+    assert.equal(received(emulator, CHAT), count + 2);
+  } finally {
+    await client.close();
+    await close();
+  }
+}
+
+describe('cache: processes sharing one SQLite file', () => {
+  test('a child writes and the parent reads, and the other way round', async (t) => {
+    const path = join(await tempDir(t), 'shared.sqlite');
+    await shareBothWays({ kind: 'sqlite', path }, async () => ({
+      settings: { store: 'sqlite', path },
+      close: async () => {},
+    }));
+  });
+
+  test('six processes open one new file at once and all write', async (t) => {
+    const path = join(await tempDir(t), 'crowd.sqlite');
+    const ids = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+    const startAt = Date.now() + 1_500;
+    const runs = await Promise.all(
+      ids.map((id) => runChild({ mode: 'write-keys', path, id, count: 50, startAt })),
+    );
+    for (const run of runs) assert.deepEqual(childResult(run), { written: 50 });
+    const store = await SqliteStore.open(path);
+    t.after(() => store.close());
+    for (const id of ids) {
+      assert.equal(await store.get(`${id}-0`), `${id}:0`);
+      assert.equal(await store.get(`${id}-49`), `${id}:49`);
+    }
+  });
+
+  test('a process killed with SIGKILL mid-write leaves a cache that reopens and reads', async (t) => {
+    const path = join(await tempDir(t), 'killed.sqlite');
+    const valueBytes = 6_000; // more than a page: a write in progress spans several
+    const child = spawn(
+      process.execPath,
+      [CHILD_SCRIPT, JSON.stringify({ mode: 'write-loop', path, valueBytes })],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let committed = -1;
+    let buffered = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_, signal) => resolve(signal)),
+    );
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        if (lines.length > 0) committed = Number(lines.at(-1));
+        // Well into the loop, and with the child surely inside another write: kill it.
+        if (committed >= 300 && !child.killed) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    assert.equal(await exited, 'SIGKILL');
+
+    const db = new DatabaseSync(path);
+    const integrity = db.prepare('PRAGMA integrity_check').get() as { integrity_check: string };
+    db.close();
+    assert.equal(integrity.integrity_check, 'ok');
+    const store = await SqliteStore.open(path);
+    t.after(() => store.close());
+    for (let i = 0; i <= committed; i++) {
+      assert.equal(await store.get(`loop-${i}`), loopValue(i, valueBytes), `entry ${i} of ${committed}`);
+    }
+    // Whatever the child wrote after its last report is either whole or absent, never torn.
+    const next = await store.get(`loop-${committed + 1}`);
+    assert.ok(next === undefined || next === loopValue(committed + 1, valueBytes));
+    await store.set('after-crash', 'writable', undefined);
+    assert.equal(await store.get('after-crash'), 'writable');
+  });
+});
+
+describe('cache: processes sharing one Redis', () => {
+  test('a child writes and the parent reads, and the other way round', async (t) => {
+    if (!(await requireRedis(t))) return;
+    const prefix = `${PREFIX}shared:`;
+    await shareBothWays({ kind: 'redis', url: REDIS_URL, prefix }, async () => {
+      const store = await RedisStore.open(REDIS_URL, prefix);
+      return { settings: { store }, close: () => store.close() };
+    });
+    const redis = await redisInspector();
+    t.after(() => redis.close());
+    assert.equal((await redis.keys(prefix)).length, 2, 'one entry from each process');
+  });
+});
