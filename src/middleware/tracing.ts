@@ -4,7 +4,7 @@
  * text are recorded only when `captureContent` is on. Only `@opentelemetry/api` is used: without a
  * registered tracer provider the spans are no-ops, and attributes are not even computed.
  */
-import { type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { isLLMError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
 import type { FinishReason, Usage } from '../spec/types.ts';
@@ -16,15 +16,14 @@ export interface TracingOptions {
   captureContent?: boolean;
 }
 
-const tracer = () => trace.getTracer('llm-factory', '0.1.0');
-
 function start(
+  tracer: Tracer,
   call: CallInfo,
   model: string,
   request: { temperature?: number; maxTokens?: number; topP?: number } | undefined,
 ): Span {
   const operation = genAiOperation(call.operation);
-  const span = tracer().startSpan(`${operation} ${model}`, { kind: SpanKind.CLIENT });
+  const span = tracer.startSpan(`${operation} ${model}`, { kind: SpanKind.CLIENT });
   if (!span.isRecording()) return span;
   span.setAttribute('gen_ai.operation.name', operation);
   span.setAttribute('gen_ai.provider.name', genAiProviderName(call.provider));
@@ -73,10 +72,12 @@ function fail(span: Span, error: unknown): void {
 
 export function tracingMiddleware(options: TracingOptions = {}): Middleware {
   const capture = options.captureContent === true;
+  // Taken once: the API hands out a proxy that follows a tracer provider registered later.
+  const tracer = trace.getTracer('llm-factory', '0.1.0');
   return {
     name: 'tracing',
     async complete(request, call, next) {
-      const span = start(call, request.model, request);
+      const span = start(tracer, call, request.model, request);
       if (capture && span.isRecording())
         span.setAttribute('gen_ai.input.messages', JSON.stringify(request.messages));
       try {
@@ -101,7 +102,7 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
       }
     },
     async *stream(request, call, next) {
-      const span = start(call, request.model, request);
+      const span = start(tracer, call, request.model, request);
       if (capture && span.isRecording())
         span.setAttribute('gen_ai.input.messages', JSON.stringify(request.messages));
       let text = '';
@@ -138,7 +139,7 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
       }
     },
     async embed(batch, call, next) {
-      const span = start(call, batch.model, undefined);
+      const span = start(tracer, call, batch.model, undefined);
       try {
         const result = await next(batch, call);
         const details: Parameters<typeof finish>[1] = {};
