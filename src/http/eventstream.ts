@@ -5,8 +5,11 @@
  * and decoded by the maintained `@smithy/eventstream-codec`; a chunk may end anywhere, even inside the
  * prelude. A bad CRC, an impossible length or a body cut inside a message is an `LLMInvalidResponseError`.
  */
+
+import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/eventstream-codec';
+import type * as Codec from '@smithy/eventstream-codec';
+import type { EventStreamCodec, Message, MessageHeaders } from '@smithy/eventstream-codec';
 import { LLMInvalidResponseError } from '../spec/errors.ts';
 import type { FrameDecoder, StreamFrame } from './frames.ts';
 
@@ -20,8 +23,13 @@ const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
 /** A codec for whole messages (UTF-8 for string headers), for decoding and, in the emulator, encoding. */
+// Loaded on the first Bedrock stream, not when the library is imported.
+const require = createRequire(import.meta.url);
+let codecModule: typeof Codec | undefined;
+
 export function createEventStreamCodec(): EventStreamCodec {
-  return new EventStreamCodec(
+  codecModule ??= require('@smithy/eventstream-codec') as typeof Codec;
+  return new codecModule.EventStreamCodec(
     (bytes) => utf8Decoder.decode(bytes),
     (text) => utf8Encoder.encode(text),
   );

@@ -4,13 +4,25 @@
  * registered a meter provider (without one the API is a no-op). Labels use the requested model, never
  * anything derived from a credential, so cardinality stays bounded and nothing secret reaches a label.
  */
-import {
-  type MeterProvider,
-  type Histogram as OtelHistogram,
-  metrics as otelMetrics,
-} from '@opentelemetry/api';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as OtelApi from '@opentelemetry/api';
+import type { MeterProvider, Histogram as OtelHistogram } from '@opentelemetry/api';
+import type * as PromClient from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import { isLLMError } from '../spec/errors.ts';
+
+// Loaded on first use: importing the library must not pay for metrics nobody asked for.
+const require = createRequire(import.meta.url);
+let promModule: typeof PromClient | undefined;
+let otelModule: typeof OtelApi | undefined;
+const prom = () => (promModule ??= require('prom-client') as typeof PromClient);
+const otelMetrics = {
+  get api() {
+    otelModule ??= require('@opentelemetry/api') as typeof OtelApi;
+    return otelModule.metrics;
+  },
+};
+
 import type { Usage } from '../spec/types.ts';
 import {
   genAiOperation,
@@ -50,7 +62,7 @@ let otel: OtelInstruments | undefined;
  * they are made again whenever the global provider is not the one they came from.
  */
 function otelInstruments(): OtelInstruments {
-  const provider = otelMetrics.getMeterProvider();
+  const provider = otelMetrics.api.getMeterProvider();
   if (otel?.provider === provider) return otel;
   const meter = provider.getMeter('llm-factory');
   otel = {
@@ -72,6 +84,7 @@ function otelInstruments(): OtelInstruments {
 /** Made on first use, so importing the library registers nothing. */
 function get(): Instruments {
   if (instruments) return instruments;
+  const { Counter, Histogram, Registry } = prom();
   const registry = new Registry();
   const op = ['provider', 'model', 'operation'] as const;
   const pm = ['provider', 'model'] as const;

@@ -4,7 +4,9 @@
  * text are recorded only when `captureContent` is on. Only `@opentelemetry/api` is used: without a
  * registered tracer provider the spans are no-ops, and attributes are not even computed.
  */
-import { type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { createRequire } from 'node:module';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
 import { isLLMError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
 import type { FinishReason, Usage } from '../spec/types.ts';
@@ -16,6 +18,11 @@ export interface TracingOptions {
   captureContent?: boolean;
 }
 
+// Loaded when a client turns tracing on, not when the library is imported.
+const require = createRequire(import.meta.url);
+let api: typeof OtelApi | undefined;
+const otel = () => (api ??= require('@opentelemetry/api') as typeof OtelApi);
+
 function start(
   tracer: Tracer,
   call: CallInfo,
@@ -23,7 +30,7 @@ function start(
   request: { temperature?: number; maxTokens?: number; topP?: number } | undefined,
 ): Span {
   const operation = genAiOperation(call.operation);
-  const span = tracer.startSpan(`${operation} ${model}`, { kind: SpanKind.CLIENT });
+  const span = tracer.startSpan(`${operation} ${model}`, { kind: otel().SpanKind.CLIENT });
   if (!span.isRecording()) return span;
   span.setAttribute('gen_ai.operation.name', operation);
   span.setAttribute('gen_ai.provider.name', genAiProviderName(call.provider));
@@ -57,7 +64,7 @@ function fail(span: Span, error: unknown): void {
     const code = isLLMError(error) ? error.code : 'unknown';
     span.setAttribute('error.type', code);
     span.setStatus({
-      code: SpanStatusCode.ERROR,
+      code: otel().SpanStatusCode.ERROR,
       // Typed errors are scrubbed already; anything else (a layer of the caller's) is scrubbed here.
       message: redact(error instanceof Error ? error.message : String(error)),
     });
@@ -73,7 +80,7 @@ function fail(span: Span, error: unknown): void {
 export function tracingMiddleware(options: TracingOptions = {}): Middleware {
   const capture = options.captureContent === true;
   // Taken once: the API hands out a proxy that follows a tracer provider registered later.
-  const tracer = trace.getTracer('llm-factory', '0.1.0');
+  const tracer = otel().trace.getTracer('llm-factory', '0.1.0');
   return {
     name: 'tracing',
     async complete(request, call, next) {

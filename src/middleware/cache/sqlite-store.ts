@@ -51,7 +51,17 @@ export class SqliteStore implements CacheStore {
 
   /** Opens (or creates) the cache file. */
   static async open(path: string): Promise<SqliteStore> {
-    return new SqliteStore(path, await import('node:sqlite'));
+    const sqlite = await import('node:sqlite');
+    // Several processes creating one file at once can meet SQLITE_BUSY while it switches to WAL, a step the
+    // busy handler does not always cover: try again a few times before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return new SqliteStore(path, sqlite);
+      } catch (error) {
+        if (attempt >= 20 || !/locked|busy/i.test((error as Error).message)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      }
+    }
   }
 
   async get(key: string): Promise<string | undefined> {

@@ -4,8 +4,10 @@
  * exactly as it is sent (already percent-encoded); the signer escapes it once more for the canonical
  * request, as the AWS SDK does for every service but S3.
  */
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createRequire } from 'node:module';
+import type * as HashNode from '@smithy/hash-node';
+import type * as Signer from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { PreparedRequest } from '../../http/transport.ts';
 import type { AwsCredentials } from '../provider.ts';
 
@@ -23,7 +25,12 @@ export interface SignerSettings {
 }
 
 /** A SigV4 signer for Bedrock in one region. */
+// Loaded when a Bedrock client is made, not when the library is imported.
+const require = createRequire(import.meta.url);
+
 export function createBedrockSigner(settings: SignerSettings): SignatureV4 {
+  const { SignatureV4 } = require('@smithy/signature-v4') as typeof Signer;
+  const { Hash } = require('@smithy/hash-node') as typeof HashNode;
   return new SignatureV4({
     service: BEDROCK_SIGNING_SERVICE,
     region: settings.region,
