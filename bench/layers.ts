@@ -166,7 +166,10 @@ async function main() {
     '',
   ];
   const section = lines.join('\n');
-  const file = join(import.meta.dirname, 'RESULTS.md');
+  const reportArgument = process.argv.find((arg) => arg.startsWith('--report='));
+  const file = reportArgument
+    ? reportArgument.slice('--report='.length)
+    : join(import.meta.dirname, 'RESULTS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const updated = /<!-- layers:start -->[\s\S]*<!-- layers:end -->\n?/.test(current)
     ? current.replace(/<!-- layers:start -->[\s\S]*<!-- layers:end -->\n?/, section)

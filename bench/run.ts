@@ -10,6 +10,7 @@
  *
  * Raw measurements of the last run go to bench/.tmp/results.json, CPU profiles to bench/.tmp/profiles/.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -106,3 +107,14 @@ for (const benchmark of [results.completion, results.stream, results.streamFlush
   console.log(`  CPU µs per ${unit}: ${medians.join(', ')}`);
 }
 console.log(`\nWrote ${reportPath} in ${figure(results.environment.durationS)} s.`);
+
+// The optional layers' cost and the cache-hit latencies, appended to the same report.
+if (!only && !harness.oursEntry) {
+  spawnSync(
+    process.execPath,
+    [join(BENCH_DIR, 'layers.ts'), `--report=${reportPath}`, ...(quick ? ['--quick'] : [])],
+    {
+      stdio: 'inherit',
+    },
+  );
+}

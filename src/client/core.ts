@@ -109,13 +109,15 @@ export class ProviderCore {
         }
       };
       for await (const chunk of response.body) {
+        // After the end marker, drain rather than break: breaking destroys the body, and Node builds an
+        // AbortError with a stack for it on every stream (measured: a third of a short stream's cost).
+        if (parser.done) continue;
         decoder.push(chunk as Uint8Array, onFrame);
         if (out.length > 0) {
           for (let i = 0; i < out.length; i++) yield out[i]!;
           out.length = 0;
         }
         if (failure !== undefined) throw failure;
-        if (parser.done) break;
       }
       if (!parser.done) {
         try {
