@@ -4,11 +4,11 @@
  * content_block_delta…, content_block_stop, message_delta with usage, message_stop), with the faults
  * that corrupt or cut a 200 (malformed, stall, stream-error) and the refusal of content-filter.
  */
+
+import type { Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { corruptBody, type Exchange, stallForever, startSse, wait, writeRaw } from './exchange.ts';
 import { baseReply, shapeReply, streamPieces } from './replies.ts';
-
-type Json = Record<string, unknown>;
 
 /** What the emulated model says when the content-filter fault asks it to refuse. */
 export const ANTHROPIC_REFUSAL_TEXT =

@@ -4,10 +4,10 @@
  * (`request-id`, `anthropic-ratelimit-*`, `x-should-retry` on errors), error bodies
  * (`{type:'error', error:{type, message}, request_id}`) and every fault kind in Anthropic's own shapes.
  */
+
+import type { Json } from '../spec/json.ts';
 import { anthropicPromptTokens, emulatedConversation, sendAnthropicMessage } from './anthropic-messages.ts';
 import { corruptBody, type Exchange, headerOf, nextRequestId, sendJson, wait } from './exchange.ts';
-
-type Json = Record<string, unknown>;
 
 const PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
 /** The API version from which `messages` may hold `system` turns (official SDK 1.x sends it). */

@@ -5,12 +5,11 @@
  * field, as Bedrock's do.
  */
 import { createEventStreamCodec } from '../http/eventstream.ts';
+import type { Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { sendAwsError, writeBytes } from './bedrock-exchange.ts';
 import { corruptBody, type Exchange, headerOf, sendJson, stallForever, wait } from './exchange.ts';
 import { baseReply, shapeReply, streamPieces } from './replies.ts';
-
-type Json = Record<string, unknown>;
 
 const codec = createEventStreamCodec();
 const utf8 = new TextEncoder();

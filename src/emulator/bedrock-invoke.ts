@@ -4,12 +4,11 @@
  * Bodies are validated the way Bedrock does ("Malformed input request: …"). Other models are not served.
  */
 import { embeddingFamily } from '../providers/bedrock/embeddings.ts';
+import type { Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { sendAwsError } from './bedrock-exchange.ts';
 import { embedText } from './embeddings.ts';
 import { corruptBody, type Exchange, sendJson, wait } from './exchange.ts';
-
-type Json = Record<string, unknown>;
 
 const TITAN_V2_DIMENSIONS = [256, 512, 1024];
 const COHERE_V4_DIMENSIONS = [256, 512, 1024, 1536];

@@ -13,13 +13,12 @@
  * streaming); content-filter → a reply with stopReason guardrail_intervened.
  */
 
+import type { Json } from '../spec/json.ts';
 import { converse } from './bedrock-converse.ts';
 import { awsRequestId, CORAL_NAMESPACE, sendAwsError } from './bedrock-exchange.ts';
 import { invoke } from './bedrock-invoke.ts';
 import { checkSignature } from './bedrock-signature.ts';
 import { type Exchange, headerOf, sendJson } from './exchange.ts';
-
-type Json = Record<string, unknown>;
 
 const ROUTE = /^\/model\/([^/]+)\/([^/]+)$/;
 const OPERATIONS = new Set(['converse', 'converse-stream', 'invoke']);

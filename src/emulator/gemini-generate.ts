@@ -3,6 +3,8 @@
  * `maxOutputTokens` and `stopSequences`, usage counted with the real tokenizer, and the stream framed as
  * the API frames it: `data: {…}\r\n\r\n` with `alt=sse`, one JSON array without.
  */
+
+import { isObject, type Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import {
   corruptBody,
@@ -23,9 +25,6 @@ import {
   usageMetadata,
 } from './gemini-wire.ts';
 import { baseReply, shapeReply, streamPieces } from './replies.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /** How the answer goes out: one JSON body, SSE (`alt=sse`), or a streamed JSON array (no `alt`). */
 export type GenerateMode = 'unary' | 'sse' | 'array';

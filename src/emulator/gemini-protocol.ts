@@ -5,6 +5,8 @@
  * Auth by `x-goog-api-key` or `?key=`; errors are `google.rpc.Status` bodies; rate limits carry a
  * `RetryInfo` detail. The official `@google/genai` client works against it unchanged.
  */
+
+import { isObject, type Json } from '../spec/json.ts';
 import { embedText } from './embeddings.ts';
 import { corruptBody, type Exchange, headerOf, sendJson, wait } from './exchange.ts';
 import { type GenerateMode, generateContent } from './gemini-generate.ts';
@@ -18,9 +20,6 @@ import {
   promptTokensOf,
   sendGoogleError,
 } from './gemini-wire.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /** `/v1beta/models`, `/v1beta/models/{model}`, `/v1beta/models/{model}:{method}` (v1 for methods only: OpenAI owns `/v1/models`). */
 const ROUTE = /^\/(v1beta|v1alpha|v1)\/models(?:\/([^/:]+)(?::([A-Za-z]+))?)?$/;

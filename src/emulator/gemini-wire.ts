@@ -2,11 +2,10 @@
  * Shapes the emulator's Gemini routes share: `google.rpc.Status` error bodies, the response headers of
  * Google's front end, the models served, and reading a request's conversation back into text.
  */
+
+import { isObject, type Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { type Exchange, sendJson } from './exchange.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /** HTTP status of each canonical code the emulator sends. */
 const HTTP_STATUS: Readonly<Record<string, number>> = {

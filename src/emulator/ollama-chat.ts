@@ -3,20 +3,18 @@
  * (`prompt` in, `response` out). Streams are NDJSON and are the default when `stream` is absent, as on the
  * real server; the last object carries `done_reason`, the counts and the durations in nanoseconds.
  */
+
+import { isRecord as isObject, type Json } from '../spec/json.ts';
 import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { corruptBody, type Exchange, headerOf, sendJson, stallForever, wait, writeRaw } from './exchange.ts';
 import { goJson, JSON_CONTENT_TYPE, modelInfo, sendOllamaError, sendOllamaJson } from './ollama-models.ts';
 import { baseReply, shapeReply, streamPieces } from './replies.ts';
 
-type Json = Record<string, unknown>;
 type Kind = 'chat' | 'generate';
 interface Message {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
 }
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** What a model failing mid-answer says (Ollama's own wording). */
 export const OLLAMA_RUN_ERROR = 'an error was encountered while running the model';

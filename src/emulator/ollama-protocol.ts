@@ -12,6 +12,8 @@
  * A prompt over `contextWindow` gets Ollama's `the input length exceeds the context length` (400): a real
  * server would silently cut a chat prompt to `num_ctx` unless asked not to truncate.
  */
+
+import type { Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { embedText } from './embeddings.ts';
 import { corruptBody, type Exchange, headerOf, sendJson, wait } from './exchange.ts';
@@ -30,8 +32,6 @@ import {
   sendOllamaJson,
   tagEntry,
 } from './ollama-models.ts';
-
-type Json = Record<string, unknown>;
 
 /** The version `/api/version` reports: a real release, so clients that gate features on it work. */
 const OLLAMA_VERSION = '0.12.6';

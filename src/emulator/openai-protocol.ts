@@ -3,6 +3,8 @@
  * `/v1/models`) and Azure's (`/openai/deployments/{deployment}/…?api-version=…`), with each service's
  * auth, headers, error bodies and SSE framing.
  */
+
+import type { Json } from '../spec/json.ts';
 import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { embeddingDimension, embedText, toBase64 } from './embeddings.ts';
 import {
@@ -19,7 +21,6 @@ import {
 import { baseReply, shapeReply, streamPieces } from './replies.ts';
 
 type Flavor = 'openai' | 'azure';
-type Json = Record<string, unknown>;
 
 const MODELS = [
   'gpt-4.1-mini',

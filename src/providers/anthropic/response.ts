@@ -4,13 +4,10 @@
  * is an error.
  */
 import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isObject } from '../../spec/json.ts';
 import { redact } from '../../spec/redact.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import type { CallContext } from '../provider.ts';
-
-type Json = Record<string, unknown>;
-
-export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
@@ -135,3 +132,5 @@ export function parseAnthropicMessage(body: unknown, context: CallContext): Comp
   if (toolCalls) result.toolCalls = toolCalls;
   return result;
 }
+
+export { isObject } from '../../spec/json.ts';

@@ -4,12 +4,10 @@
  * completion whose `finish_reason` is `content_filter`.
  */
 import { LLMContentFilterError, type LLMError } from '../../spec/errors.ts';
+import { isObject } from '../../spec/json.ts';
 import { buildError } from '../error-helpers.ts';
 import { mapOpenAIError } from '../openai/errors.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 function filteredCompletion(bodyText: string): string | undefined {
   if (!bodyText.includes('content_filter')) return undefined;

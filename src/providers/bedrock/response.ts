@@ -4,13 +4,11 @@
  * model, so the id is the request id (`x-amzn-requestid`) and the model is the one asked for.
  */
 import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isRecord as isObject } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import type { CallContext } from '../provider.ts';
 
-type Json = Record<string, unknown>;
 /** A JSON object (not null, not an array). */
-export const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Converse `stopReason` → our finish reason (the raw value is kept in `rawFinishReason`). */
 export function mapBedrockStopReason(reason: unknown): FinishReason {
@@ -98,3 +96,5 @@ export function parseBedrockConverse(body: unknown, context: CallContext): Compl
   if (toolCalls.length > 0) result.toolCalls = toolCalls;
   return result;
 }
+
+export { isRecord as isObject } from '../../spec/json.ts';

@@ -8,12 +8,11 @@
  */
 import type { StreamFrame } from '../../http/frames.ts';
 import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import type { Json } from '../../spec/json.ts';
 import type { FinishEvent, StreamEvent, Usage } from '../../spec/types.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapBedrockStreamException } from './errors.ts';
 import { isObject, mapBedrockStopReason, mapBedrockUsage } from './response.ts';
-
-type Json = Record<string, unknown>;
 
 interface ToolBlock {
   /** Position among this response's tool calls (what `tool-call-delta.index` means). */

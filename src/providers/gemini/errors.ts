@@ -13,11 +13,9 @@ import {
   LLMRateLimitError,
   LLMServerError,
 } from '../../spec/errors.ts';
+import { isObject, type Json } from '../../spec/json.ts';
 import { buildError, CONTEXT_WINDOW_TEXT, classForStatus, type ErrorClass } from '../error-helpers.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /** Response headers that may carry a request id (the API sends none; proxies and gateways do). */
 export const GEMINI_REQUEST_ID_HEADERS: readonly string[] = ['x-request-id'];

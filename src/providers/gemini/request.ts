@@ -3,10 +3,10 @@
  * `countTokens` and `batchEmbedContents`. System turns become `systemInstruction`, assistant turns
  * `model` turns, and tool results `functionResponse` parts in a user turn.
  */
+
+import type { Json } from '../../spec/json.ts';
 import type { ChatMessage, EmbeddingOptions } from '../../spec/types.ts';
 import type { NormalizedRequest } from '../provider.ts';
-
-type Json = Record<string, unknown>;
 
 const isPlainObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -4,12 +4,10 @@
  * only a body with no usable shape is an error.
  */
 import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isObject, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import type { CallContext } from '../provider.ts';
 import { mapGeminiBodyError } from './errors.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /** Gemini's `finishReason` → ours; the raw value is kept beside it in `rawFinishReason`. */
 export function mapGeminiFinishReason(reason: unknown): FinishReason {

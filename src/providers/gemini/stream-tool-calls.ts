@@ -6,10 +6,9 @@
  * `{}` that closes it. The pieces are assembled here and the arguments sent as one delta when the call
  * closes, so every call's deltas join into valid JSON.
  */
-import type { StreamEvent } from '../../spec/types.ts';
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+import { isObject, type Json } from '../../spec/json.ts';
+import type { StreamEvent } from '../../spec/types.ts';
 
 type PathSegment = string | number;
 const SEGMENT = /\.([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/g;

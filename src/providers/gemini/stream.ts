@@ -7,15 +7,13 @@
  */
 import type { StreamFrame } from '../../http/frames.ts';
 import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isObject } from '../../spec/json.ts';
 import type { FinishEvent, FinishReason, StreamEvent, Usage } from '../../spec/types.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapGeminiBodyError } from './errors.ts';
 import { blockReasonOf, firstCandidate, mapGeminiFinishReason, mapGeminiUsage, partsOf } from './response.ts';
 import { RAW_FRAME_EVENT } from './stream-decoder.ts';
 import { StreamedToolCalls } from './stream-tool-calls.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /** One streamed response's frames → text and tool-call deltas, then one finish event. */
 export class GeminiStreamParser implements StreamParser {

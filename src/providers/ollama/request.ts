@@ -1,10 +1,8 @@
 /** Builds Ollama's native `/api/chat` and `/api/embed` request bodies from our request shape. */
+
+import { isRecord as isObject, type Json } from '../../spec/json.ts';
 import type { EmbeddingOptions } from '../../spec/types.ts';
 import type { NormalizedRequest } from '../provider.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * `{model, messages, stream, options}`. Sampling settings go in `options` under Ollama's names

@@ -3,13 +3,10 @@
  * and `/api/embed`. Lenient: unknown fields are ignored and kept in `raw`; counts that are missing are 0.
  */
 import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isRecord as isObject, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import type { CallContext } from '../provider.ts';
 import { mapOllamaStreamError } from './errors.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * `done_reason` → our finish reason. Tool calls win (Ollama says `stop` when it made them); `load` and

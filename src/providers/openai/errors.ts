@@ -9,11 +9,9 @@ import {
   type LLMError,
   LLMRateLimitError,
 } from '../../spec/errors.ts';
+import { isObject } from '../../spec/json.ts';
 import { buildError, CONTEXT_WINDOW_TEXT, classForStatus, type ErrorClass } from '../error-helpers.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 export interface ParsedErrorBody {
   message?: string;

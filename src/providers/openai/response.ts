@@ -3,12 +3,9 @@
  * `raw`; missing optional fields get neutral values; only a body with no usable shape is an error.
  */
 import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isObject, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import type { CallContext } from '../provider.ts';
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 export function mapOpenAIFinishReason(reason: unknown): FinishReason {
   switch (reason) {
