@@ -12,7 +12,7 @@ import { isLLMError, LLMRateLimitError, LLMServerError } from '../spec/errors.ts
 import { describeFaultMatrix, FAULT_CLIENT } from '../test-support/fault-rig.ts';
 import { ANTHROPIC_REFUSAL_TEXT } from './anthropic-messages.ts';
 
-const KEY = 'sk-ant-fault-matrix-0000000000';
+const KEY = 'test-anthropic-fault-matrix-key';
 const _CLIENT: ClientOptions = { ...FAULT_CLIENT, apiKey: KEY };
 
 const rig = describeFaultMatrix({

@@ -11,7 +11,7 @@ import { LLMClientFactory } from '../client/factory.ts';
 import { estimateTokens } from '../tokens/estimate.ts';
 import { type Emulator, startEmulator } from './index.ts';
 
-const KEY = 'sk-ant-emulator-key-000000000';
+const KEY = 'test-anthropic-emulator-key';
 // Not one the SDK warns about as deprecated (it does for claude-sonnet-4-5).
 const MODEL = 'claude-haiku-4-5';
 let emulator: Emulator;

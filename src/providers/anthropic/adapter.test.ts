@@ -13,7 +13,7 @@ import { fixtureText } from '../../test-support/fixtures.ts';
 import { ReplayHarness } from '../../test-support/replay-harness.ts';
 import { estimateMessagesTokens, estimateTokens } from '../../tokens/estimate.ts';
 
-const KEY = 'sk-ant-adapter-test-key-0000000000';
+const KEY = 'test-anthropic-adapter-key';
 const MESSAGE = fixtureText('anthropic', 'messages.nonstream.text.claude-sonnet-4-5.json');
 let harness: ReplayHarness;
 const factory = new LLMClientFactory({ env: {} });

@@ -23,7 +23,7 @@ import { coverage, ReplayHarness, type StreamOutcome } from '../../test-support/
 import { type Reply, startReplayServer } from '../../test-support/replay-server.ts';
 
 const P = 'anthropic';
-const KEY = 'sk-ant-fixture-test-key-000000000000';
+const KEY = 'test-anthropic-fixture-key';
 let harness: ReplayHarness;
 const factory = new LLMClientFactory({ env: {} });
 const { use, covered } = coverage();

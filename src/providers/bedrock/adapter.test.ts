@@ -12,7 +12,7 @@ import type { Env, ProviderInput } from '../provider.ts';
 import { resolveBedrock } from './config.ts';
 import { converseBody, encodeModelId } from './request.ts';
 
-const KEYS = { AWS_ACCESS_KEY_ID: 'AKIAENVKEY0000000000', AWS_SECRET_ACCESS_KEY: 'env-secret-000000' };
+const KEYS = { AWS_ACCESS_KEY_ID: 'TESTENVKEYID00000000', AWS_SECRET_ACCESS_KEY: 'env-secret-000000' };
 const input = (extra: Partial<ProviderInput> = {}): ProviderInput => ({ headers: {}, ...extra });
 const resolve = (extra: Partial<ProviderInput>, env: Env) => resolveBedrock(input(extra), env);
 
@@ -65,19 +65,19 @@ describe('bedrock configuration', () => {
     assert.deepEqual(fromOption.secrets, ['ABSKoption-key']);
     assert.equal(fromOption.adapter.authorize, undefined, 'an API key needs no signing');
     const credentials = {
-      accessKeyId: 'AKIAOPTION0000000000',
+      accessKeyId: 'TESTOPTIONKEYID00000',
       secretAccessKey: 'option-secret',
       sessionToken: 'option-token',
     };
     const signed = resolve({ region: 'us-east-1', credentials }, env);
-    assert.deepEqual(signed.secrets, ['option-secret', 'option-token', 'AKIAOPTION0000000000']);
+    assert.deepEqual(signed.secrets, ['option-secret', 'option-token', 'TESTOPTIONKEYID00000']);
     assert.equal(typeof signed.adapter.authorize, 'function');
     assert.deepEqual(resolve({ region: 'us-east-1' }, env).secrets, ['ABSKenv-bearer']);
     const { AWS_BEARER_TOKEN_BEDROCK: _, ...keysOnly } = env;
     assert.deepEqual(resolve({ region: 'us-east-1' }, keysOnly).secrets, [
       'env-secret-000000',
       'env-session-token',
-      'AKIAENVKEY0000000000',
+      'TESTENVKEYID00000000',
     ]);
   });
 
@@ -150,7 +150,7 @@ describe('bedrock Converse body', () => {
 
 describe('bedrock SigV4 per attempt', () => {
   const credentials = {
-    accessKeyId: 'AKIASIGN000000000000',
+    accessKeyId: 'TESTSIGNKEYID0000000',
     secretAccessKey: 'sign-secret',
     sessionToken: 'sign-token',
   };
@@ -174,7 +174,7 @@ describe('bedrock SigV4 per attempt', () => {
       createHash('sha256').update(String(prepared.body)).digest('hex'),
     );
     assert.equal(headers['x-amz-security-token'], 'sign-token');
-    const scope = `AKIASIGN000000000000/${headers['x-amz-date']!.slice(0, 8)}/eu-central-1/bedrock/aws4_request`;
+    const scope = `TESTSIGNKEYID0000000/${headers['x-amz-date']!.slice(0, 8)}/eu-central-1/bedrock/aws4_request`;
     assert.match(
       headers.authorization!,
       new RegExp(

@@ -37,7 +37,7 @@ function client(options: ClientOptions = {}): LLMClient {
   return factory.createClient(`bedrock/${MODEL}`, {
     region: 'us-east-1',
     baseURL: harness.url,
-    credentials: { accessKeyId: 'AKIAFIXTURE000000000', secretAccessKey: 'fixture-secret-key-000000' },
+    credentials: { accessKeyId: 'TESTFIXTUREKEYID0000', secretAccessKey: 'fixture-secret-key-000000' },
     maxRetries: 0,
     ...options,
   });
@@ -116,7 +116,7 @@ describe('bedrock Converse fixtures', () => {
       assert.equal(sent.url, `/model/${encodeURIComponent(MODEL)}/converse`);
       assert.match(
         String(sent.headers.authorization),
-        /^AWS4-HMAC-SHA256 Credential=AKIAFIXTURE000000000\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=[^,]*host;[^,]*x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
+        /^AWS4-HMAC-SHA256 Credential=TESTFIXTUREKEYID0000\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=[^,]*host;[^,]*x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
       );
     });
   }
