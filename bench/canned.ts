@@ -1,6 +1,6 @@
 /**
  * The bytes the stub server answers with, and what every client must make of them. Shaped like current
- * OpenAI Chat Completions responses (see ../shared/fixtures/openai: `chat-completion.nonstream.gpt-4o-mini.json`
+ * OpenAI Chat Completions responses (see test/fixtures/openai: `chat-completion.nonstream.gpt-4o-mini.json`
  * and `chat-completion.stream.include-usage.gpt-4.1-nano.reframed.sse`), so every client parses the same,
  * realistic payload.
  */

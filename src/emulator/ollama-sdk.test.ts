@@ -1,6 +1,6 @@
 /**
  * The official `ollama` npm client, pointed at the emulator, works unchanged — and so does ours. The
- * emulator's bodies have the shapes of the recorded ones in ../shared/fixtures/ollama.
+ * emulator's bodies have the shapes of the recorded ones in test/fixtures/ollama.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,13 +1,13 @@
-/** Access to the recorded provider payloads in `../shared/fixtures` (beside the repository). */
+/** Access to the recorded provider payloads the repository keeps in `test/fixtures/` (origins in its SOURCES.md). */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 
 /** Fails loudly when the fixtures are missing: a test that silently skips proves nothing. */
 function root(): string {
   if (!existsSync(ROOT))
-    throw new Error(`Recorded fixtures not found at ${ROOT}; they live in ../shared/fixtures`);
+    throw new Error(`Recorded fixtures not found at ${ROOT}; they live in test/fixtures/ of the repository`);
   return ROOT;
 }
 

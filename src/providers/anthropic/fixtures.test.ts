@@ -1,5 +1,5 @@
 /**
- * Every recorded Anthropic payload in ../shared/fixtures/anthropic goes through the real client, transport,
+ * Every recorded Anthropic payload in test/fixtures/anthropic goes through the real client, transport,
  * SSE decoder and parsers, served by a loopback server, whole and split into small chunks. Stream text and
  * tool arguments are checked against an independent line-by-line reading of the same bytes.
  */

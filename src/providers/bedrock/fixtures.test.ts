@@ -1,5 +1,5 @@
 /**
- * Every recorded Bedrock payload in ../shared/fixtures/bedrock goes through the real client, SigV4 signing,
+ * Every recorded Bedrock payload in test/fixtures/bedrock goes through the real client, SigV4 signing,
  * transport, eventstream decoder and parsers, served by a loopback server, whole and in small chunks.
  * Expectations come from an independent reading of each fixture (its `.events.jsonl`, its wrapper).
  */

@@ -1,5 +1,5 @@
 /**
- * Every recorded Gemini payload in ../shared/fixtures/gemini goes through the real client, transport,
+ * Every recorded Gemini payload in test/fixtures/gemini goes through the real client, transport,
  * stream decoder and parsers, served by a loopback server, whole and split into small chunks.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Every Ollama payload in ../shared/fixtures/ollama goes through the real client, transport, NDJSON
+ * Every Ollama payload in test/fixtures/ollama goes through the real client, transport, NDJSON
  * decoder and parsers, served by a loopback server, whole and split into small chunks. Native `/api/*`
  * bodies go through the `ollama` provider; the `/v1` (OpenAI-compatible layer) bodies go through
  * `openai-compatible`, which is how this library talks to that layer. Source-derived files are shapes,

@@ -1,5 +1,5 @@
 /**
- * Every recorded OpenAI payload in ../shared/fixtures/openai goes through the real client, transport,
+ * Every recorded OpenAI payload in test/fixtures/openai goes through the real client, transport,
  * SSE decoder and parsers, served by a loopback server, whole and split into small chunks.
  */
 import assert from 'node:assert/strict';
