@@ -8,7 +8,13 @@ import { DEFAULT_RETRY, type RetryOptions, withRetry } from '../http/retry.ts';
 import { acquirePool } from '../http/transport.ts';
 import { retryMiddleware } from '../middleware/retry.ts';
 import { type CallInfo, type Chain, compose, type Middleware, type Operation } from '../middleware/types.ts';
-import type { ProviderAdapter, RequestTokenCount, ResolvedProvider } from '../providers/provider.ts';
+import type {
+  ModelCapabilities,
+  NormalizedRequest,
+  ProviderAdapter,
+  RequestTokenCount,
+  ResolvedProvider,
+} from '../providers/provider.ts';
 import { LLMBadRequestError, LLMError, LLMUnsupportedError } from '../spec/errors.ts';
 import type {
   CompletionRequest,
@@ -21,8 +27,17 @@ import type {
 import { ProviderCore } from './core.ts';
 import { planBatches, runSlidingWindow, validateTexts } from './embeddings.ts';
 import { layersFor } from './layers.ts';
+import { inlineMedia, type MediaDownloadOptions, needsDownload } from './media-download.ts';
 import type { ClientOptions } from './options.ts';
 import { normalizeRequest } from './request.ts';
+import {
+  generateObject,
+  type ObjectRequest,
+  type ObjectResult,
+  type ObjectStreamEvent,
+  streamObject,
+} from './structured-output.ts';
+import { type RunToolsRequest, type RunToolsResult, runTools } from './tool-loop.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -40,6 +55,7 @@ export class LLMClient {
   readonly #deadlineMs: number | undefined;
   readonly #credentialHash: string;
   readonly #retry: RetryOptions;
+  readonly #mediaDownload: MediaDownloadOptions | false;
   #closed = false;
 
   constructor(resolved: ResolvedProvider, options: ClientOptions = {}) {
@@ -48,6 +64,7 @@ export class LLMClient {
     this.model = resolved.model;
     this.embeddingModel = resolved.embeddingModel;
     this.#deadlineMs = options.deadlineMs;
+    this.#mediaDownload = options.mediaDownload ?? {};
     // The origin too: keyless clients of two different servers must not share a cache namespace.
     this.#credentialHash = createHash('sha256')
       .update(resolved.adapter.origin)
@@ -86,10 +103,56 @@ export class LLMClient {
     try {
       this.#checkOpen();
       const normalized = normalizeRequest(request, this.model);
-      return this.#chain.complete(normalized, this.#call('complete', normalized.model, request));
+      const call = this.#call('complete', normalized.model, request);
+      const capabilities = this.#adapter.capabilities(normalized.model);
+      if (!needsDownload(normalized, capabilities)) return this.#chain.complete(normalized, call);
+      return this.#inline(normalized, capabilities, request.signal).then((inlined) =>
+        this.#chain.complete(inlined, call),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** What `model` (default: this client's) can do, as far as the adapter knows. */
+  capabilities(model: string = this.model): ModelCapabilities {
+    return this.#adapter.capabilities(model);
+  }
+
+  /**
+   * An answer that validates against `schema` (JSON Schema or a Standard Schema such as zod): native
+   * structured output where the model has it, else a forced tool call. Throws `LLMOutputValidationError`
+   * (with the text and the issues), `LLMRefusalError` or `LLMOutputTruncatedError`.
+   */
+  generateObject<T = unknown>(request: ObjectRequest<T>): Promise<ObjectResult<T>> {
+    return generateObject(this, request);
+  }
+
+  /** `generateObject` as a stream: partial objects as they grow, then the validated object. */
+  streamObject<T = unknown>(
+    request: ObjectRequest<T>,
+  ): AsyncGenerator<ObjectStreamEvent<T>, void, undefined> {
+    return streamObject(this, request);
+  }
+
+  /**
+   * The tool loop: calls the model, runs the tools it asks for (parallel calls concurrently), sends the
+   * results back, until it answers or `maxSteps` (default 8) calls were made.
+   */
+  runTools(request: RunToolsRequest): Promise<RunToolsResult> {
+    return runTools(this, request);
+  }
+
+  #inline(
+    request: NormalizedRequest,
+    capabilities: ModelCapabilities,
+    signal: AbortSignal | undefined,
+  ): Promise<NormalizedRequest> {
+    return inlineMedia(request, capabilities, this.#mediaDownload, {
+      provider: this.provider,
+      model: request.model,
+      signal,
+    });
   }
 
   /** The text of one completion for a single prompt (the seed's `generate_completion`). */
@@ -109,7 +172,15 @@ export class LLMClient {
   stream(request: CompletionRequest): AsyncGenerator<StreamEvent, void, undefined> {
     this.#checkOpen();
     const normalized = normalizeRequest(request, this.model);
-    return this.#chain.stream(normalized, this.#call('stream', normalized.model, request));
+    const call = this.#call('stream', normalized.model, request);
+    const capabilities = this.#adapter.capabilities(normalized.model);
+    if (!needsDownload(normalized, capabilities)) return this.#chain.stream(normalized, call);
+    const chain = this.#chain;
+    const inlined = this.#inline(normalized, capabilities, request.signal);
+    inlined.catch(() => {}); // observed below; never an unhandled rejection if the stream is not read
+    return (async function* () {
+      yield* chain.stream(await inlined, call);
+    })();
   }
 
   /**

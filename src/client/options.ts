@@ -8,6 +8,7 @@ import type { CacheSettings } from '../middleware/cache/index.ts';
 import type { Logger } from '../middleware/logging.ts';
 import type { RateLimitOptions } from '../middleware/rate-limit.ts';
 import type { TracingOptions } from '../middleware/tracing.ts';
+import type { MediaDownloadOptions } from './media-download.ts';
 import type { Middleware } from '../middleware/types.ts';
 import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
@@ -82,6 +83,11 @@ export interface ClientOptions {
   region?: string;
   /** Bedrock: AWS credentials. Default `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`. */
   credentials?: AwsCredentials;
+  /**
+   * Images and files given by URL to a provider that cannot fetch them are downloaded and sent inline:
+   * `{ maxBytes, timeoutMs }` (defaults 20 MiB, 30 000 ms), or `false` to refuse such requests.
+   */
+  mediaDownload?: MediaDownloadOptions | false;
 }
 
 type Kind =
@@ -97,7 +103,8 @@ type Kind =
   | 'boolean'
   | 'cacheStore'
   | 'tracing'
-  | 'logger';
+  | 'logger'
+  | 'objectOrFalse';
 
 const SCHEMA: Record<keyof ClientOptions, Kind> = {
   model: 'string',
@@ -126,9 +133,13 @@ const SCHEMA: Record<keyof ClientOptions, Kind> = {
   metrics: 'boolean',
   tracing: 'tracing',
   logger: 'logger',
+  mediaDownload: 'objectOrFalse',
 };
 
-const NESTED: Record<'retry' | 'pool' | 'rateLimit' | 'cache', Record<string, Kind>> = {
+type NestedOption = 'retry' | 'pool' | 'rateLimit' | 'cache' | 'mediaDownload';
+
+const NESTED: Record<NestedOption, Record<string, Kind>> = {
+  mediaDownload: { maxBytes: 'count', timeoutMs: 'duration' },
   cache: {
     store: 'cacheStore',
     path: 'string',
@@ -186,6 +197,11 @@ function check(path: string, kind: Kind, value: unknown): void {
       return;
     case 'object':
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an object');
+      return;
+    case 'objectOrFalse':
+      if (value !== false && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+        fail('an object or false');
+      }
       return;
     case 'credentials': {
       const creds = value as Partial<AwsCredentials> | null;
@@ -257,12 +273,13 @@ export function validateClientOptions(options: unknown): asserts options is Clie
       );
     }
     check(name, kind, value);
-    if (name === 'retry' || name === 'pool' || name === 'rateLimit' || name === 'cache') {
+    if (name in NESTED && typeof value === 'object') {
+      const nested = NESTED[name as NestedOption];
       for (const [inner, innerValue] of Object.entries(value as object)) {
-        const innerKind = NESTED[name][inner];
+        const innerKind = nested[inner];
         if (!innerKind) {
           throw new LLMConfigurationError(
-            `Unknown option \`${name}.${inner}\`; known: ${Object.keys(NESTED[name]).join(', ')}`,
+            `Unknown option \`${name}.${inner}\`; known: ${Object.keys(nested).join(', ')}`,
           );
         }
         if (innerValue !== undefined) check(`${name}.${inner}`, innerKind, innerValue);

@@ -1,14 +1,17 @@
 /** Validation and normalisation of a completion request, naming the field that is wrong. */
+import type { NormalizedMessage } from '../providers/normalized.ts';
 import type { NormalizedRequest } from '../providers/provider.ts';
 import { LLMBadRequestError } from '../spec/errors.ts';
-import type { ChatMessage, CompletionRequest, Role } from '../spec/types.ts';
-
-const ROLES: ReadonlySet<Role> = new Set(['system', 'user', 'assistant', 'tool']);
-
-function invalid(field: string, expected: string, value: unknown): LLMBadRequestError {
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);
-  return new LLMBadRequestError(`Invalid request: \`${field}\` must be ${expected} (got ${shown})`);
-}
+import type { CompletionRequest } from '../spec/types.ts';
+import {
+  checkProviderOptions,
+  invalid,
+  normalizeMessages,
+  normalizeReasoning,
+  normalizeResponseFormat,
+  normalizeToolChoice,
+  normalizeTools,
+} from './conversation.ts';
 
 function checkNumber(
   request: CompletionRequest,
@@ -26,21 +29,24 @@ export function normalizeRequest(request: CompletionRequest, defaultModel: strin
   if (typeof request !== 'object' || request === null) {
     throw new LLMBadRequestError('Invalid request: expected an object with `messages` or `prompt`');
   }
-  const { prompt, system, messages: given, ...rest } = request;
-  let messages: ChatMessage[];
+  const {
+    prompt,
+    system,
+    messages: given,
+    tools: givenTools,
+    toolChoice,
+    responseFormat,
+    reasoning,
+    providerOptions,
+    ...rest
+  } = request;
+  let messages: NormalizedMessage[];
   if (given !== undefined) {
     if (!Array.isArray(given) || given.length === 0) throw invalid('messages', 'a non-empty array', given);
-    given.forEach((message, index) => {
-      if (typeof message !== 'object' || message === null)
-        throw invalid(`messages[${index}]`, 'an object', message);
-      if (!ROLES.has(message.role))
-        throw invalid(`messages[${index}].role`, 'system, user, assistant or tool', message.role);
-      if (typeof message.content !== 'string')
-        throw invalid(`messages[${index}].content`, 'a string', message.content);
-    });
-    messages = prompt === undefined ? given : [...given, { role: 'user', content: prompt }];
+    messages = normalizeMessages(given);
+    if (prompt !== undefined) messages.push({ role: 'user', content: [{ type: 'text', text: prompt }] });
   } else if (typeof prompt === 'string') {
-    messages = [{ role: 'user', content: prompt }];
+    messages = [{ role: 'user', content: [{ type: 'text', text: prompt }] }];
   } else {
     throw new LLMBadRequestError(
       'Invalid request: pass `messages` (a non-empty array) or `prompt` (a string)',
@@ -49,7 +55,7 @@ export function normalizeRequest(request: CompletionRequest, defaultModel: strin
   if (prompt !== undefined && typeof prompt !== 'string') throw invalid('prompt', 'a string', prompt);
   if (system !== undefined) {
     if (typeof system !== 'string') throw invalid('system', 'a string', system);
-    messages = [{ role: 'system', content: system }, ...messages];
+    messages.unshift({ role: 'system', content: system });
   }
   checkNumber(request, 'temperature', 0, 2);
   checkNumber(request, 'topP', 0, 1);
@@ -62,5 +68,18 @@ export function normalizeRequest(request: CompletionRequest, defaultModel: strin
   if (rest.model !== undefined && (typeof rest.model !== 'string' || rest.model === '')) {
     throw invalid('model', 'a non-empty string', rest.model);
   }
-  return { ...rest, messages, model: rest.model ?? defaultModel };
+  if (rest.parallelToolCalls !== undefined && typeof rest.parallelToolCalls !== 'boolean') {
+    throw invalid('parallelToolCalls', 'a boolean', rest.parallelToolCalls);
+  }
+  const normalized: NormalizedRequest = { ...rest, messages, model: rest.model ?? defaultModel };
+  if (givenTools !== undefined) {
+    const tools = normalizeTools(givenTools);
+    if (tools.length > 0) normalized.tools = tools;
+  }
+  if (toolChoice !== undefined) normalized.toolChoice = normalizeToolChoice(toolChoice, normalized.tools);
+  const format = normalizeResponseFormat(responseFormat);
+  if (format !== undefined && format.type !== 'text') normalized.responseFormat = format;
+  if (reasoning !== undefined) normalized.reasoning = normalizeReasoning(reasoning);
+  if (providerOptions !== undefined) normalized.providerOptions = checkProviderOptions(providerOptions);
+  return normalized;
 }

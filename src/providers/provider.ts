@@ -12,7 +12,6 @@ import type { HeaderMap } from '../http/retry-timing.ts';
 import type { PreparedRequest } from '../http/transport.ts';
 import type { LLMError } from '../spec/errors.ts';
 import type {
-  ChatMessage,
   CompletionRequest,
   CompletionResult,
   EmbeddingOptions,
@@ -20,7 +19,9 @@ import type {
   ProviderName,
   StreamEvent,
   Usage,
+  Warning,
 } from '../spec/types.ts';
+import type { NormalizedConversation } from './normalized.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,10 +40,33 @@ export interface ErrorResponse {
   bodyText: string;
 }
 
-/** A request after validation: `messages` always set, shorthands folded in. */
-export interface NormalizedRequest extends Omit<CompletionRequest, 'prompt' | 'system' | 'messages'> {
-  messages: ChatMessage[];
+/**
+ * A request after validation: `messages` always set and in parts (see `normalized.ts`), shorthands folded
+ * in, schemas converted to JSON Schema, media inline or at a URL the provider fetches itself.
+ */
+export interface NormalizedRequest
+  extends Omit<CompletionRequest, 'prompt' | 'system' | keyof NormalizedConversation>,
+    NormalizedConversation {
   model: string;
+}
+
+/** A completion request ready to send, with what the adapter could not carry over exactly. */
+export interface PreparedCompletion extends PreparedRequest {
+  warnings?: Warning[] | undefined;
+}
+
+/** What a model can do, as far as the adapter knows (decides structured output's strategy, downloads). */
+export interface ModelCapabilities {
+  /** `responseFormat: json-schema` is sent natively (constrained or instructed JSON). */
+  structuredOutput: boolean;
+  /** `toolChoice: 'required'` and `{ type: 'tool' }` exist. */
+  forcedToolChoice: boolean;
+  /** A forced tool choice may be combined with `reasoning` (Anthropic and Bedrock Claude: no). */
+  forcedToolChoiceWithReasoning: boolean;
+  /** The provider fetches `https:` images itself (else the client downloads and inlines them). */
+  imageUrls: boolean;
+  /** The provider fetches `https:` files (PDFs) itself. */
+  fileUrls: boolean;
 }
 
 export interface StreamParser {
@@ -91,7 +115,13 @@ export interface ProviderAdapter {
   /** Response header names that carry the request id, in order of preference. */
   readonly requestIdHeaders: readonly string[];
 
-  completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest;
+  /**
+   * The wire request. Throws `LLMUnsupportedError` (naming provider, model and feature) for what the
+   * provider or model cannot do, before anything is sent.
+   */
+  completionRequest(request: NormalizedRequest, stream: boolean): PreparedCompletion;
+  /** What `model` can do. */
+  capabilities(model: string): ModelCapabilities;
   parseCompletion(body: unknown, context: CallContext): CompletionResult;
   /** A new decoder for one streamed body (SSE, NDJSON or AWS eventstream). */
   createStreamDecoder(): FrameDecoder;

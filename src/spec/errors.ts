@@ -21,6 +21,9 @@ export type LLMErrorCode =
   | 'configuration'
   | 'aborted'
   | 'unsupported'
+  | 'output_validation'
+  | 'output_truncated'
+  | 'refusal'
   | 'unknown';
 
 const MARKER = Symbol.for('llm-factory.error');
@@ -130,6 +133,57 @@ export class LLMAbortError extends LLMError {
 }
 export class LLMUnsupportedError extends LLMError {
   override readonly code = 'unsupported';
+}
+
+/** One way the model's output broke the schema: where, and what is wrong. */
+export interface OutputIssue {
+  /** `$`, `$.items.0.name`. */
+  path: string;
+  message: string;
+}
+
+/**
+ * The model's structured output is not JSON, or does not validate against the schema. `text` is what the
+ * model wrote; `issues` says what is wrong where.
+ */
+export class LLMOutputValidationError extends LLMError {
+  override readonly code = 'output_validation';
+  readonly text: string;
+  readonly issues: OutputIssue[];
+  constructor(
+    message: string,
+    details: { text: string; issues: OutputIssue[] },
+    options: LLMErrorOptions = {},
+  ) {
+    super(message, options);
+    this.text = details.text;
+    this.issues = details.issues;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), text: this.text, issues: this.issues };
+  }
+}
+
+/** The answer was cut (`finishReason: length`) before the structured output was complete: raise `maxTokens`. */
+export class LLMOutputTruncatedError extends LLMError {
+  override readonly code = 'output_truncated';
+  /** What the model wrote before it was cut. */
+  readonly text: string;
+  constructor(message: string, text: string, options: LLMErrorOptions = {}) {
+    super(message, options);
+    this.text = text;
+  }
+}
+
+/** The model refused to answer (OpenAI `message.refusal`, Anthropic `stop_reason: refusal`). */
+export class LLMRefusalError extends LLMError {
+  override readonly code = 'refusal';
+  /** The model's explanation, when it gave one. */
+  readonly refusal: string;
+  constructor(message: string, refusal: string, options: LLMErrorOptions = {}) {
+    super(message, options);
+    this.refusal = refusal;
+  }
 }
 
 /** True for any error of this hierarchy, even from another installed copy of the package. */

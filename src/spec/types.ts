@@ -1,7 +1,13 @@
 /**
- * The provider-neutral vocabulary of llm-factory: messages, requests, results, stream events, usage.
- * Nothing here knows about HTTP or any one provider.
+ * The provider-neutral vocabulary of llm-factory: requests, results, stream events, usage (messages and
+ * their parts are in `messages.ts`, tools and response formats in `tools.ts`). Nothing here knows about HTTP
+ * or any one provider.
  */
+import type { ChatMessage, ResultMessage, ToolCall } from './messages.ts';
+import type { ReasoningOptions, ResponseFormat, ToolChoice, ToolDefinition, Warning } from './tools.ts';
+
+export type * from './messages.ts';
+export type * from './tools.ts';
 
 /** The providers the factory knows. */
 export const PROVIDERS = [
@@ -14,17 +20,6 @@ export const PROVIDERS = [
   'openai-compatible',
 ] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
-
-export type Role = 'system' | 'user' | 'assistant' | 'tool';
-
-export interface ChatMessage {
-  role: Role;
-  content: string;
-  /** Optional participant name (OpenAI `name`). */
-  name?: string;
-  /** For `role: 'tool'`: the id of the tool call this message answers. */
-  toolCallId?: string;
-}
 
 export interface CompletionRequest {
   /** The conversation. Either `messages` or `prompt` is required. */
@@ -48,12 +43,27 @@ export interface CompletionRequest {
   headers?: Record<string, string>;
   /** Per-request cache control, when the client has a cache. */
   cache?: CacheControl;
+  /** Tools the model may call. */
+  tools?: ToolDefinition[];
+  /** Whether and which tool the model must call. Default `auto` when `tools` are given. */
+  toolChoice?: ToolChoice;
+  /** `false` asks for at most one tool call per turn (OpenAI, Azure, Anthropic; a warning elsewhere). */
+  parallelToolCalls?: boolean;
+  /** The shape of the answer: text (default), any JSON, or JSON that validates against a schema. */
+  responseFormat?: ResponseFormat;
+  /** Ask the model to reason (think) before answering, and how much. */
+  reasoning?: ReasoningOptions;
   /**
-   * Provider-native fields merged into the request body as they are (e.g. `tools`, `response_format`,
-   * `reasoning_effort`). They win over the fields built from the options above.
+   * Provider-native fields, keyed by provider name: `{ anthropic: { top_k: 5 }, openai: { user: 'u1' } }`.
+   * Each adapter merges only its own entry into the body, so one request can carry options for several
+   * providers (and survive a fallback from one to another). An entry never overwrites a field this request
+   * defines (`messages`, `tools`, `temperature`, …): a conflicting key is an `LLMBadRequestError`.
    */
-  providerOptions?: Record<string, unknown>;
+  providerOptions?: ProviderOptions;
 }
+
+/** Provider-native request fields, keyed by provider name. */
+export type ProviderOptions = { [provider in ProviderName]?: Record<string, unknown> };
 
 /** Options that `generateCompletion(prompt, options)` accepts: the request without the conversation. */
 export type GenerateOptions = Omit<CompletionRequest, 'messages' | 'prompt'>;
@@ -77,15 +87,22 @@ export interface Usage {
   costUsd?: number;
 }
 
-export interface ToolCall {
-  id: string;
-  name: string;
-  /** The arguments as the model produced them (a JSON string, unparsed). */
-  arguments: string;
-}
-
 export interface CompletionResult {
+  /** The answer's text: its text parts joined. */
   text: string;
+  /**
+   * The assistant message, every part in order (reasoning, text, tool calls) with the provider's opaque
+   * state: append it to `messages` unchanged for the next turn.
+   */
+  message: ResultMessage;
+  /** The tool calls the model made, in order (empty when none). */
+  toolCalls: ToolCall[];
+  /** The model's reasoning text, when the provider returns it. */
+  reasoning?: string;
+  /** The model's refusal, when it refused (OpenAI `message.refusal`, Anthropic `stop_reason: refusal`). */
+  refusal?: string;
+  /** What the adapter could not carry over exactly (a dropped schema keyword, an ignored setting). */
+  warnings?: Warning[];
   finishReason: FinishReason;
   /** The provider's own finish reason, unmapped (e.g. `end_turn`, `content_filter`). */
   rawFinishReason?: string;
@@ -97,7 +114,6 @@ export interface CompletionResult {
   provider: ProviderName;
   /** The request id from the provider's response headers, when given. */
   requestId?: string;
-  toolCalls?: ToolCall[];
   /** True when the result was served from the response cache (no provider call was made). */
   cached?: boolean;
   /** The decoded response body, untouched. */
@@ -106,6 +122,11 @@ export interface CompletionResult {
 
 export interface TextDeltaEvent {
   type: 'text-delta';
+  text: string;
+}
+
+export interface ReasoningDeltaEvent {
+  type: 'reasoning-delta';
   text: string;
 }
 
@@ -118,6 +139,13 @@ export interface ToolCallDeltaEvent {
   argumentsDelta: string;
 }
 
+/** One complete tool call, emitted when the provider signals that the call ended. */
+export interface ToolCallEvent extends ToolCall {
+  type: 'tool-call';
+  /** The same position as the call's `tool-call-delta` events. */
+  index: number;
+}
+
 export interface FinishEvent {
   type: 'finish';
   finishReason: FinishReason;
@@ -128,9 +156,19 @@ export interface FinishEvent {
   requestId?: string;
   /** True when the stream was replayed from the response cache. */
   cached?: boolean;
+  /** The whole assistant message, as `result.message` of a completion. */
+  message: ResultMessage;
+  /** The model's refusal, when it refused. */
+  refusal?: string;
+  warnings?: Warning[];
 }
 
-export type StreamEvent = TextDeltaEvent | ToolCallDeltaEvent | FinishEvent;
+export type StreamEvent =
+  | TextDeltaEvent
+  | ReasoningDeltaEvent
+  | ToolCallDeltaEvent
+  | ToolCallEvent
+  | FinishEvent;
 
 export interface EmbeddingOptions {
   /** Overrides the client's embedding model. */
