@@ -8,8 +8,9 @@ import { headerValue } from '../http/retry-timing.ts';
 import { type HttpResponse, type PreparedRequest, send } from '../http/transport.ts';
 import type { CallInfo, Chain, EmbedBatch, EmbedResult } from '../middleware/types.ts';
 import { costOf } from '../pricing/pricing.ts';
+import { invalidResponse } from '../providers/error-helpers.ts';
 import type { CallContext, NormalizedRequest, ProviderAdapter } from '../providers/provider.ts';
-import { isLLMError, LLMError, LLMInvalidResponseError } from '../spec/errors.ts';
+import { isLLMError, LLMError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
 import type { CompletionResult, StreamEvent, Usage } from '../spec/types.ts';
 
@@ -94,7 +95,7 @@ export class ProviderCore {
     let response: HttpResponse | undefined;
     try {
       response = await this.#send(prepared, context, call, true);
-      const callContext = this.#withRequestId(context, response);
+      const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const parser = this.#adapter.createStreamParser(callContext);
       const decoder = this.#adapter.createStreamDecoder();
@@ -150,16 +151,17 @@ export class ProviderCore {
     let response: HttpResponse | undefined;
     try {
       response = await this.#send(prepared, context, call, false);
-      const callContext = this.#withRequestId(context, response);
+      const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const text = await response.text();
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch (cause) {
-        throw new LLMInvalidResponseError(
-          `${context.provider} returned a ${response.status} response that is not JSON (${text.length} bytes)`,
-          { ...callContext, status: response.status, body: text.slice(0, 4096), retryable: true, cause },
+        throw invalidResponse(
+          callContext,
+          `returned a ${response.status} response that is not JSON (${text.length} bytes)`,
+          { body: text, cause },
         );
       }
       return parse(body, callContext);
@@ -210,12 +212,17 @@ export class ProviderCore {
     return this.#adapter.mapError({ status: response.status, headers: response.headers, bodyText }, context);
   }
 
-  #withRequestId(context: CallContext, response: HttpResponse): CallContext {
+  /** The context once the response has started: its status, and its request id when a header carries one. */
+  #responseContext(context: CallContext, response: HttpResponse): CallContext {
+    const known: CallContext = { ...context, status: response.status };
     for (const name of this.#adapter.requestIdHeaders) {
       const id = headerValue(response.headers, name);
-      if (id) return { ...context, requestId: redact(id, this.#secrets) };
+      if (id) {
+        known.requestId = redact(id, this.#secrets);
+        break;
+      }
     }
-    return context;
+    return known;
   }
 
   #wrap(error: unknown, context: CallContext): LLMError {

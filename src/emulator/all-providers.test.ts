@@ -132,3 +132,22 @@ describe('one conversation, every provider', () => {
     });
   }
 });
+
+describe('an error inside a stream keeps the response’s real status, every provider', () => {
+  for (const provider of PROVIDERS) {
+    test(provider, async () => {
+      const client = clientFor(provider);
+      const failure = await (async () => {
+        for await (const _event of client.stream({
+          messages: CONVERSATION,
+          headers: { 'x-emulator-fault': 'stream-error' },
+        }));
+      })().catch((error: unknown) => error);
+      await client.close();
+      assert.ok(isLLMError(failure), `${provider}: a typed error`);
+      assert.equal(failure.code, 'server_error', `${provider}: ${failure.message}`);
+      assert.equal(failure.status, 200, `${provider}: the HTTP status of the response, not an invented one`);
+      assert.match(failure.message, new RegExp(`^${provider} stream error`));
+    });
+  }
+});

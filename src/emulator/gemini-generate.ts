@@ -4,7 +4,7 @@
  * the API frames it: `data: {…}\r\n\r\n` with `alt=sse`, one JSON array without.
  */
 
-import { isObject, type Json } from '../spec/json.ts';
+import { isRecord, type Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import {
   corruptBody,
@@ -74,7 +74,7 @@ export async function generateContent(
     );
     return;
   }
-  const config = isObject(body.generationConfig) ? body.generationConfig : {};
+  const config = isRecord(body.generationConfig) ? body.generationConfig : {};
   const maxTokens = typeof config.maxOutputTokens === 'number' ? config.maxOutputTokens : undefined;
   const lastUser = [...turns].reverse().find((turn) => turn.role === 'user')?.content ?? '';
   const forced = headerOf(exchange, 'x-emulator-reply');

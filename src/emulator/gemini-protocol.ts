@@ -6,7 +6,7 @@
  * `RetryInfo` detail. The official `@google/genai` client works against it unchanged.
  */
 
-import { isObject, type Json } from '../spec/json.ts';
+import { isRecord, type Json } from '../spec/json.ts';
 import { embedText } from './embeddings.ts';
 import { corruptBody, type Exchange, headerOf, sendJson, wait } from './exchange.ts';
 import { type GenerateMode, generateContent } from './gemini-generate.ts';
@@ -66,7 +66,7 @@ export async function handleGeminiProtocol(exchange: Exchange): Promise<boolean>
     return true;
   }
   const body = exchange.request.body;
-  if (!isObject(body) || Array.isArray(body)) {
+  if (!isRecord(body)) {
     sendGoogleError(
       exchange,
       'INVALID_ARGUMENT',
@@ -202,7 +202,7 @@ function answerFault(exchange: Exchange, model: string, stream: boolean): boolea
 }
 
 async function countTokens(exchange: Exchange, body: Json, model: string): Promise<void> {
-  const request = isObject(body.generateContentRequest) ? body.generateContentRequest : body;
+  const request = isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
   const turns = conversationOf(request) ?? [];
   const totalTokens = promptTokensOf(turns, model);
   await wait(exchange.timing.latencyMs);
@@ -215,9 +215,9 @@ async function countTokens(exchange: Exchange, body: Json, model: string): Promi
 }
 
 function textOf(content: unknown): string | undefined {
-  const parts = isObject(content) ? content.parts : undefined;
+  const parts = isRecord(content) ? content.parts : undefined;
   if (!Array.isArray(parts) || parts.length === 0) return undefined;
-  return parts.map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : '')).join('');
+  return parts.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
 }
 
 /** `embedContent` (`{content}` → `{embedding}`) and `batchEmbedContents` (`{requests}` → `{embeddings}`). */
@@ -239,13 +239,13 @@ async function embed(exchange: Exchange, body: Json, model: string, single: bool
   const vectors: number[][] = [];
   for (let i = 0; i < requests.length; i++) {
     const request = requests[i];
-    const text = isObject(request) ? textOf(request.content) : undefined;
+    const text = isRecord(request) ? textOf(request.content) : undefined;
     if (!text) {
       const at = single ? 'EmbedContentRequest.content' : `${where}[${i}].content`;
       sendGoogleError(exchange, 'INVALID_ARGUMENT', `* ${at}: contents is not specified\n`);
       return;
     }
-    const wanted = isObject(request) ? request.outputDimensionality : undefined;
+    const wanted = isRecord(request) ? request.outputDimensionality : undefined;
     const dimensions =
       typeof wanted === 'number' && Number.isInteger(wanted) && wanted > 0
         ? wanted

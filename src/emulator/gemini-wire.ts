@@ -3,7 +3,7 @@
  * Google's front end, the models served, and reading a request's conversation back into text.
  */
 
-import { isObject, type Json } from '../spec/json.ts';
+import { isRecord, type Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { type Exchange, sendJson } from './exchange.ts';
 
@@ -142,16 +142,16 @@ export interface ConversationText {
 
 /** The text a part carries for the emulator: text, or a function response as JSON. */
 function partText(part: unknown): string {
-  if (!isObject(part)) return '';
+  if (!isRecord(part)) return '';
   if (typeof part.text === 'string') return part.text;
-  if (isObject(part.functionResponse)) return JSON.stringify(part.functionResponse.response ?? {});
-  if (isObject(part.functionCall)) return JSON.stringify(part.functionCall);
+  if (isRecord(part.functionResponse)) return JSON.stringify(part.functionResponse.response ?? {});
+  if (isRecord(part.functionCall)) return JSON.stringify(part.functionCall);
   return '';
 }
 
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
-  const parts = isObject(content) ? content.parts : undefined;
+  const parts = isRecord(content) ? content.parts : undefined;
   return Array.isArray(parts) ? parts.map(partText).join('') : '';
 }
 
@@ -167,7 +167,7 @@ export function conversationOf(request: Json): ConversationText[] | undefined {
     turns.push({ role: 'system', content: contentText(request.systemInstruction) });
   }
   for (const content of contents) {
-    const role = isObject(content) && content.role === 'model' ? 'assistant' : 'user';
+    const role = isRecord(content) && content.role === 'model' ? 'assistant' : 'user';
     turns.push({ role, content: contentText(content) });
   }
   return turns;

@@ -4,7 +4,7 @@
  * real server; the last object carries `done_reason`, the counts and the durations in nanoseconds.
  */
 
-import { isRecord as isObject, type Json } from '../spec/json.ts';
+import { isRecord, type Json } from '../spec/json.ts';
 import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { corruptBody, type Exchange, headerOf, sendJson, stallForever, wait, writeRaw } from './exchange.ts';
 import { goJson, JSON_CONTENT_TYPE, modelInfo, sendOllamaError, sendOllamaJson } from './ollama-models.ts';
@@ -30,7 +30,7 @@ function conversation(kind: Kind, body: Json): Message[] {
     return messages;
   }
   if (!Array.isArray(body.messages)) return [];
-  return body.messages.filter(isObject).map((message) => ({
+  return body.messages.filter(isRecord).map((message) => ({
     role: String(message.role) as Message['role'],
     content: typeof message.content === 'string' ? message.content : '',
   }));
@@ -65,7 +65,7 @@ export async function ollamaCompletion(exchange: Exchange, kind: Kind, body: Jso
     return sendOllamaError(exchange, 400, OLLAMA_CONTEXT_ERROR);
   }
 
-  const options = isObject(body.options) ? body.options : {};
+  const options = isRecord(body.options) ? body.options : {};
   const stop =
     typeof options.stop === 'string' ? [options.stop] : Array.isArray(options.stop) ? options.stop : [];
   // num_predict -1 (no limit) and -2 (fill the context) are no limit here.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
@@ -75,6 +76,15 @@ describe('RateLimiter', () => {
     assert.equal(resetInMs('1h2m3.5s', 0), 3_723_500);
     assert.equal(resetInMs('2026-11-25T12:00:05Z', Date.parse('2026-11-25T12:00:00Z')), 5000);
     assert.equal(resetInMs('soon', 0), undefined);
+  });
+
+  test("a wait on the real clock leaves no abort listener on the caller's signal once it wakes", async () => {
+    const limiter = new RateLimiter({});
+    const controller = new AbortController();
+    limiter.onRateLimited(20); // the next acquire sleeps 20 ms with the caller's signal
+    await limiter.acquire(0, controller.signal);
+    limiter.release();
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 });
 

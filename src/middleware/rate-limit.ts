@@ -8,7 +8,7 @@
  * weighs requests by tokens, reads the server's remaining/reset headers or adapts concurrency to 429s —
  * and those are the three things that matter here.
  */
-import { abortError } from '../http/abort.ts';
+import { abortError, sleep } from '../http/abort.ts';
 import { type HeaderMap, headerValue } from '../http/retry-timing.ts';
 import { isLLMError } from '../spec/errors.ts';
 import type { CallInfo, Middleware } from './types.ts';
@@ -29,21 +29,9 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(abortError(signal));
-        },
-        { once: true },
-      );
-    }),
-};
+// The project's one `sleep`: it removes its abort listener when it wakes, so a long-lived signal shared by
+// many calls does not collect one listener per wait.
+const realClock: Clock = { now: () => Date.now(), sleep };
 
 /** A bucket that refills continuously to `capacity` per minute. */
 class Bucket {

@@ -151,6 +151,7 @@ describe('tracing', () => {
     const span = onlySpan();
     assert.equal(span.status.code, SpanStatusCode.ERROR);
     assert.equal(span.attributes['error.type'], 'server_error');
+    assert.equal(span.attributes['http.response.status_code'], 200, 'the response’s real status');
   });
 
   test('a cache hit is marked on its span', async (t) => {

@@ -1,6 +1,7 @@
 /**
  * The parts of error mapping every provider shares: which class a status calls for, how a body that is
- * not the expected shape is summarised, and how the error is built (request id, retry hints, redaction).
+ * not the expected shape is summarised, and how the error is built (request id, retry hints, redaction) —
+ * for an error response, an error inside a successful one, and a response that is not the protocol.
  * Each provider's `errors.ts` adds only what its error bodies say.
  */
 import { headerValue, retryAfterMsFromHeaders, shouldRetryFromHeaders } from '../http/retry-timing.ts';
@@ -9,6 +10,7 @@ import {
   LLMBadRequestError,
   LLMError,
   type LLMErrorOptions,
+  LLMInvalidResponseError,
   LLMNotFoundError,
   LLMRateLimitError,
   LLMServerError,
@@ -69,8 +71,8 @@ export interface ErrorDetails {
 }
 
 /**
- * Builds the error: "{provider} {status} {code}: {message} (model …, request …)", with the retry hints
- * from the headers, the raw body kept, and every secret redacted.
+ * Builds the error of a non-2xx response: "{provider} {status} {code}: {message} (model …, request …)", with
+ * the retry hints from the headers, the raw body kept, and every secret redacted.
  */
 export function buildError(
   response: ErrorResponse,
@@ -78,7 +80,37 @@ export function buildError(
   details: ErrorDetails,
   requestIdHeaders: readonly string[],
 ): LLMError {
-  const { status, headers, bodyText } = response;
+  return composeError(String(response.status), response.status, response, context, details, requestIdHeaders);
+}
+
+/** Where an error inside a successful response was found: a stream's event, or a whole (non-streamed) body. */
+export type InBandPlace = 'stream' | 'body';
+
+/**
+ * The error a provider reports inside a successful response (an `error` event mid-stream, a 200 body that is
+ * `{"error": …}`). Its class is the one `details` chose (the same error as a response would get); its `status`
+ * is the real HTTP status of the response (`context.status`), never one made up from the error's type, which
+ * goes in `providerCode`. "{provider} stream error {code}: {message} (model …, request …)".
+ */
+export function inBandError(
+  bodyText: string,
+  context: CallContext,
+  details: ErrorDetails,
+  place: InBandPlace,
+): LLMError {
+  const label = place === 'stream' ? 'stream error' : 'error in the response body';
+  return composeError(label, context.status, { headers: {}, bodyText }, context, details, []);
+}
+
+function composeError(
+  label: string,
+  status: number | undefined,
+  response: Pick<ErrorResponse, 'headers' | 'bodyText'>,
+  context: CallContext,
+  details: ErrorDetails,
+  requestIdHeaders: readonly string[],
+): LLMError {
+  const { headers, bodyText } = response;
   let requestId = details.requestId ?? context.requestId;
   if (requestId === undefined) {
     for (const name of requestIdHeaders) {
@@ -94,16 +126,16 @@ export function buildError(
   const code = details.providerCode ? ` ${details.providerCode}` : '';
   const where = `model ${context.model}${requestId ? `, request ${requestId}` : ''}`;
   const message = redact(
-    `${context.provider} ${status}${code}: ${detail}${details.hint ? ` ${details.hint}` : ''} (${where})`,
+    `${context.provider} ${label}${code}: ${detail}${details.hint ? ` ${details.hint}` : ''} (${where})`,
     context.secrets,
   );
   const options: LLMErrorOptions = {
     provider: context.provider,
     model: context.model,
-    status,
     retryable: details.retryable,
     body: redact(bodyText, context.secrets),
   };
+  if (status !== undefined) options.status = status;
   if (requestId !== undefined) options.requestId = requestId;
   if (details.providerCode) options.providerCode = details.providerCode;
   const retryAfterMs = details.retryAfterMs ?? retryAfterMsFromHeaders(headers);
@@ -111,4 +143,39 @@ export function buildError(
   const shouldRetry = shouldRetryFromHeaders(headers);
   if (shouldRetry !== undefined) options.shouldRetryHeader = shouldRetry;
   return new details.type(message, options);
+}
+
+/** How much of a body an `LLMInvalidResponseError` keeps. */
+const INVALID_BODY_CHARS = 4096;
+
+/**
+ * A response that is not the protocol: a body that is not JSON, JSON without the fields the protocol
+ * promises, a stream cut short. `body` (text, or the parsed value) is kept redacted, like every error body,
+ * and cut to 4 KiB. Always retryable, as the README's errors table says: the request is idempotent and such
+ * bodies come from proxies and broken connections; the client retries only while nothing was delivered.
+ */
+export function invalidResponse(
+  context: CallContext,
+  message: string,
+  options: { body?: unknown; cause?: unknown } = {},
+): LLMInvalidResponseError {
+  const errorOptions: LLMErrorOptions = {
+    provider: context.provider,
+    model: context.model,
+    retryable: true,
+  };
+  if (context.status !== undefined) errorOptions.status = context.status;
+  if (context.requestId !== undefined) errorOptions.requestId = context.requestId;
+  if (options.cause !== undefined) errorOptions.cause = options.cause;
+  if (options.body !== undefined) {
+    const text = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    // Redacted before it is cut: a cut through a key would leave a piece no pattern recognises.
+    if (text !== undefined) errorOptions.body = redact(text, context.secrets).slice(0, INVALID_BODY_CHARS);
+  }
+  return new LLMInvalidResponseError(redact(`${context.provider} ${message}`, context.secrets), errorOptions);
+}
+
+/** An embeddings response without the vectors asked for; `why` says what is wrong with it. */
+export function invalidEmbeddings(context: CallContext, why: string, body: unknown): LLMInvalidResponseError {
+  return invalidResponse(context, `returned an invalid embeddings response: ${why}`, { body });
 }

@@ -32,6 +32,8 @@ export interface CallContext {
   secrets: readonly string[];
   /** From the response headers, once known. */
   requestId?: string | undefined;
+  /** The response's HTTP status, once known: what an error found inside a 2xx response reports as `status`. */
+  status?: number | undefined;
 }
 
 export interface ErrorResponse {

@@ -1,10 +1,7 @@
-/** Reading JSON of unknown shape: the two guards every provider parser needs. */
+/** Reading JSON of unknown shape: the one guard every provider parser and emulator protocol needs. */
 
 export type Json = Record<string, unknown>;
 
-/** A non-null object (arrays included, as `typeof` sees them). */
-export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
-
-/** A non-null object that is not an array. */
+/** A JSON object: not null, not an array. The only such guard in the code base, under this one name. */
 export const isRecord = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -6,15 +6,16 @@
  */
 import { type HeaderMap, headerValue, retryAfterMsFromHeaders } from '../../http/retry-timing.ts';
 import { LLMContextWindowError, type LLMError, LLMRateLimitError } from '../../spec/errors.ts';
+import { isRecord } from '../../spec/json.ts';
 import {
   buildError,
   CONTEXT_WINDOW_TEXT,
   classForStatus,
   type ErrorClass,
   type ErrorDetails,
+  inBandError,
 } from '../error-helpers.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
-import { isObject } from './response.ts';
 
 /** Response headers that carry Anthropic's request id. */
 export const ANTHROPIC_REQUEST_ID_HEADERS = ['request-id', 'x-request-id'] as const;
@@ -48,12 +49,12 @@ export function parseAnthropicErrorBody(bodyText: string): ParsedAnthropicError 
   } catch {
     return {};
   }
-  if (!isObject(json)) return {};
+  if (!isRecord(json)) return {};
   const parsed: ParsedAnthropicError = {};
   if (typeof json.request_id === 'string' && json.request_id) parsed.requestId = json.request_id;
   const error = json.error;
   if (typeof error === 'string' && error) parsed.message = error;
-  else if (isObject(error)) {
+  else if (isRecord(error)) {
     if (typeof error.type === 'string' && error.type) parsed.type = error.type;
     if (typeof error.message === 'string' && error.message) parsed.message = error.message;
   }
@@ -110,13 +111,21 @@ export function mapAnthropicError(response: ErrorResponse, context: CallContext)
 }
 
 /**
- * An `event: error` inside a 200 stream, typed like the same error as a response (overloaded_error →
- * retryable LLMServerError, rate_limit_error → LLMRateLimitError, …). `data` is kept as the body.
+ * An `event: error` inside a 200 stream, classed like the same error type as a response (overloaded_error →
+ * retryable LLMServerError, rate_limit_error → LLMRateLimitError, an unknown type → a server error), with
+ * the response's real status and the type in `providerCode`. `data` is kept as the body.
  */
 export function mapAnthropicStreamError(data: string, context: CallContext): LLMError {
   const parsed = parseAnthropicErrorBody(data);
-  const status = (parsed.type === undefined ? undefined : ANTHROPIC_ERROR_STATUS[parsed.type]) ?? 500;
-  const error = mapAnthropicError({ status, headers: {}, bodyText: data }, context);
-  error.message = error.message.replace(`${context.provider} ${status}`, `${context.provider} stream error`);
-  return error;
+  return inBandError(
+    data,
+    context,
+    {
+      ...classifyAnthropicError(500, parsed),
+      message: parsed.message,
+      providerCode: parsed.type,
+      requestId: context.requestId ?? parsed.requestId,
+    },
+    'stream',
+  );
 }

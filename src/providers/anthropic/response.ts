@@ -3,10 +3,10 @@
  * search results) and unknown fields are ignored and kept in `raw`; only a body with no `content` array
  * is an error.
  */
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
-import { isObject } from '../../spec/json.ts';
+import { isRecord } from '../../spec/json.ts';
 import { redact } from '../../spec/redact.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import { invalidResponse } from '../error-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -49,10 +49,10 @@ export function readAnthropicUsage(usage: unknown, previous?: AnthropicUsage): A
     output: 0,
     thinking: undefined,
   };
-  if (!isObject(usage)) return base;
+  if (!isRecord(usage)) return base;
   const has = (name: string) => typeof usage[name] === 'number';
   const details = usage.output_tokens_details;
-  const thinking = isObject(details) ? details.thinking_tokens : undefined;
+  const thinking = isRecord(details) ? details.thinking_tokens : undefined;
   return {
     input: has('input_tokens') ? count(usage.input_tokens) : base.input,
     cacheCreation: has('cache_creation_input_tokens')
@@ -88,7 +88,7 @@ export const mapAnthropicUsage = (usage: unknown): Usage => toUsage(readAnthropi
 function toolCallsOf(content: unknown[]): ToolCall[] | undefined {
   const calls: ToolCall[] = [];
   for (const block of content) {
-    if (!isObject(block) || block.type !== 'tool_use') continue;
+    if (!isRecord(block) || block.type !== 'tool_use') continue;
     calls.push({
       id: typeof block.id === 'string' ? block.id : '',
       name: typeof block.name === 'string' ? block.name : '',
@@ -100,18 +100,13 @@ function toolCallsOf(content: unknown[]): ToolCall[] | undefined {
 
 /** A message → our result: the text blocks concatenated, tool_use blocks as tool calls. */
 export function parseAnthropicMessage(body: unknown, context: CallContext): CompletionResult {
-  const content = isObject(body) ? body.content : undefined;
-  if (!isObject(body) || !Array.isArray(content)) {
-    throw new LLMInvalidResponseError(`${context.provider} returned a message without a content array`, {
-      provider: context.provider,
-      model: context.model,
-      requestId: context.requestId,
-      body: JSON.stringify(body)?.slice(0, 4096),
-    });
+  const content = isRecord(body) ? body.content : undefined;
+  if (!isRecord(body) || !Array.isArray(content)) {
+    throw invalidResponse(context, 'returned a message without a content array', { body });
   }
   let text = '';
   for (const block of content) {
-    if (isObject(block) && block.type === 'text' && typeof block.text === 'string') text += block.text;
+    if (isRecord(block) && block.type === 'text' && typeof block.text === 'string') text += block.text;
   }
   const rawFinishReason = typeof body.stop_reason === 'string' ? body.stop_reason : undefined;
   const result: CompletionResult = {
@@ -132,5 +127,3 @@ export function parseAnthropicMessage(body: unknown, context: CallContext): Comp
   if (toolCalls) result.toolCalls = toolCalls;
   return result;
 }
-
-export { isObject } from '../../spec/json.ts';

@@ -6,17 +6,12 @@
  * when a server sends them again, replace the first count).
  */
 import type { StreamFrame } from '../../http/frames.ts';
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isRecord } from '../../spec/json.ts';
 import type { FinishEvent, StreamEvent, ToolCallDeltaEvent } from '../../spec/types.ts';
+import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapAnthropicStreamError } from './errors.ts';
-import {
-  type AnthropicUsage,
-  isObject,
-  mapAnthropicFinishReason,
-  readAnthropicUsage,
-  toUsage,
-} from './response.ts';
+import { type AnthropicUsage, mapAnthropicFinishReason, readAnthropicUsage, toUsage } from './response.ts';
 
 interface StreamChunk {
   type?: string;
@@ -53,21 +48,9 @@ export class AnthropicStreamParser implements StreamParser {
 
   onEvent(frame: StreamFrame, out: StreamEvent[]): void {
     if (frame.event === 'ping') return;
-    let chunk: StreamChunk;
-    try {
-      chunk = JSON.parse(frame.data) as StreamChunk;
-    } catch (cause) {
-      if (frame.event === 'error') throw mapAnthropicStreamError(frame.data, this.#context);
-      throw new LLMInvalidResponseError(`${this.#context.provider} sent a stream event that is not JSON`, {
-        provider: this.#context.provider,
-        model: this.#context.model,
-        requestId: this.#context.requestId,
-        body: frame.data.slice(0, 2048),
-        // Retried only when nothing was produced yet (the client decides): corruption is usually transient.
-        retryable: true,
-        cause,
-      });
-    }
+    // An error event is typed from its data whatever that is (JSON or not).
+    if (frame.event === 'error') throw mapAnthropicStreamError(frame.data, this.#context);
+    const chunk = parseFrameJson(frame.data, this.#context) as StreamChunk;
     if (typeof chunk !== 'object' || chunk === null) return;
     switch (chunk.type ?? frame.event) {
       case 'message_start': {
@@ -125,7 +108,7 @@ export class AnthropicStreamParser implements StreamParser {
     if (block.type === 'text' && block.text) out.push({ type: 'text-delta', text: block.text });
     if (block.type !== 'tool_use') return;
     const input = block.input;
-    const complete = isObject(input) && Object.keys(input).length > 0;
+    const complete = isRecord(input) && Object.keys(input).length > 0;
     const tool: OpenToolCall = { index: this.#toolCount++, hasArguments: complete, complete };
     this.#tools.set(chunk.index ?? 0, tool);
     const event: ToolCallDeltaEvent = {
@@ -140,25 +123,17 @@ export class AnthropicStreamParser implements StreamParser {
 
   finish(): FinishEvent {
     if (!this.done && this.#stopReason === undefined) {
-      throw new LLMInvalidResponseError(
-        `${this.#context.provider} stream ended before the model finished (no stop_reason, no message_stop)`,
-        {
-          provider: this.#context.provider,
-          model: this.#context.model,
-          requestId: this.#context.requestId,
-          retryable: true,
-        },
-      );
+      throw streamEndedEarly(this.#context, 'no stop_reason, no message_stop');
     }
-    const event: FinishEvent = {
-      type: 'finish',
-      finishReason: mapAnthropicFinishReason(this.#stopReason),
-      usage: toUsage(this.#usage ?? readAnthropicUsage(undefined)),
-    };
-    if (this.#stopReason !== undefined) event.rawFinishReason = this.#stopReason;
-    if (this.#model !== undefined) event.model = this.#model;
-    if (this.#id !== undefined) event.id = this.#id;
-    if (this.#context.requestId !== undefined) event.requestId = this.#context.requestId;
-    return event;
+    return finishEvent(
+      {
+        finishReason: mapAnthropicFinishReason(this.#stopReason),
+        rawFinishReason: this.#stopReason,
+        usage: toUsage(this.#usage ?? readAnthropicUsage(undefined)),
+        model: this.#model,
+        id: this.#id,
+      },
+      this.#context,
+    );
   }
 }

@@ -3,11 +3,11 @@
  * (`tokenCountExact: false`); a whole request is counted exactly by `POST /v1/messages/count_tokens`.
  */
 import type { PreparedRequest } from '../../http/transport.ts';
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isRecord } from '../../spec/json.ts';
 import { estimateMessagesTokens, estimateTokens } from '../../tokens/estimate.ts';
+import { invalidResponse } from '../error-helpers.ts';
 import type { CallContext, NormalizedRequest, RequestTokenCount, TokenCountEndpoint } from '../provider.ts';
 import { countTokensBody } from './request.ts';
-import { isObject } from './response.ts';
 
 /** Tokens in `text`, estimated (±15% on English prose). */
 export const estimateAnthropicTokens = (text: string, _model: string): number => estimateTokens(text);
@@ -32,14 +32,9 @@ export function anthropicTokenCountEndpoint(
       };
     },
     parse(body: unknown, context: CallContext): number {
-      const tokens = isObject(body) ? body.input_tokens : undefined;
+      const tokens = isRecord(body) ? body.input_tokens : undefined;
       if (typeof tokens !== 'number' || !Number.isFinite(tokens) || tokens < 0) {
-        throw new LLMInvalidResponseError(`${context.provider} returned a token count without input_tokens`, {
-          provider: context.provider,
-          model: context.model,
-          requestId: context.requestId,
-          body: JSON.stringify(body)?.slice(0, 4096),
-        });
+        throw invalidResponse(context, 'returned a token count without input_tokens', { body });
       }
       return tokens;
     },

@@ -4,7 +4,7 @@
  * completion whose `finish_reason` is `content_filter`.
  */
 import { LLMContentFilterError, type LLMError } from '../../spec/errors.ts';
-import { isObject } from '../../spec/json.ts';
+import { isRecord } from '../../spec/json.ts';
 import { buildError } from '../error-helpers.ts';
 import { mapOpenAIError } from '../openai/errors.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
@@ -13,11 +13,11 @@ function filteredCompletion(bodyText: string): string | undefined {
   if (!bodyText.includes('content_filter')) return undefined;
   try {
     const body = JSON.parse(bodyText) as unknown;
-    if (!isObject(body) || !Array.isArray(body.choices)) return undefined;
+    if (!isRecord(body) || !Array.isArray(body.choices)) return undefined;
     for (const choice of body.choices) {
-      if (isObject(choice) && choice.finish_reason === 'content_filter') {
-        const results = isObject(choice.content_filter_results) ? choice.content_filter_results : {};
-        const error = isObject(results.error) ? results.error : {};
+      if (isRecord(choice) && choice.finish_reason === 'content_filter') {
+        const results = isRecord(choice.content_filter_results) ? choice.content_filter_results : {};
+        const error = isRecord(results.error) ? results.error : {};
         return typeof error.message === 'string' ? error.message : 'the response was filtered';
       }
     }

@@ -9,11 +9,12 @@
  *   `output_dimension`); 96 texts per call.
  */
 import type { PreparedRequest } from '../../http/transport.ts';
-import { LLMInvalidResponseError, LLMUnsupportedError } from '../../spec/errors.ts';
+import { LLMUnsupportedError } from '../../spec/errors.ts';
+import { isRecord } from '../../spec/json.ts';
 import type { EmbeddingOptions } from '../../spec/types.ts';
+import { invalidEmbeddings } from '../error-helpers.ts';
 import type { CallContext, EmbeddingLimits, EmbeddingSupport } from '../provider.ts';
 import { modelPath } from './request.ts';
-import { isObject } from './response.ts';
 
 export type EmbeddingFamily = 'titan-v1' | 'titan-v2' | 'cohere-v3' | 'cohere-v4';
 
@@ -62,18 +63,12 @@ const numbers = (value: unknown): value is number[] =>
 
 /** A Titan or Cohere InvokeModel response → vectors in input order. */
 export function parseBedrockEmbeddings(body: unknown, expected: number, context: CallContext): number[][] {
-  const invalid = (why: string) =>
-    new LLMInvalidResponseError(`${context.provider} returned an invalid embeddings response: ${why}`, {
-      provider: context.provider,
-      model: context.model,
-      requestId: context.requestId,
-      body: JSON.stringify(body)?.slice(0, 4096),
-    });
-  if (!isObject(body)) throw invalid('not an object');
+  const invalid = (why: string) => invalidEmbeddings(context, why, body);
+  if (!isRecord(body)) throw invalid('not an object');
   let vectors: unknown;
   if (body.embedding !== undefined) vectors = [body.embedding];
   else if (Array.isArray(body.embeddings)) vectors = body.embeddings;
-  else if (isObject(body.embeddings)) vectors = body.embeddings.float;
+  else if (isRecord(body.embeddings)) vectors = body.embeddings.float;
   if (!Array.isArray(vectors)) throw invalid('no embedding or embeddings');
   if (vectors.length !== expected) throw invalid(`expected ${expected} vectors, got ${vectors.length}`);
   vectors.forEach((vector, index) => {

@@ -17,15 +17,16 @@ import {
   LLMServerError,
   LLMTimeoutError,
 } from '../../spec/errors.ts';
+import { isRecord } from '../../spec/json.ts';
 import {
   buildError,
   CONTEXT_WINDOW_TEXT,
   classForStatus,
   type ErrorClass,
+  inBandError,
   tryParseJson,
 } from '../error-helpers.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
-import { isObject } from './response.ts';
 
 /** Where Bedrock puts the request id. */
 export const BEDROCK_REQUEST_ID_HEADERS = ['x-amzn-requestid'] as const;
@@ -49,9 +50,9 @@ export interface BedrockErrorBody {
 /** Name and message from whatever the body is (`{message}`, `{Message}`, `{__type}`, coral's `{Output:{__type}}`). */
 export function parseBedrockErrorBody(bodyText: string): BedrockErrorBody {
   const json = tryParseJson(bodyText);
-  if (!isObject(json)) return {};
+  if (!isRecord(json)) return {};
   const str = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
-  const output = isObject(json.Output) ? json.Output : {};
+  const output = isRecord(json.Output) ? json.Output : {};
   const parsed: BedrockErrorBody = {};
   const type = str(json.__type) ?? str(json.code) ?? str(output.__type);
   const message = str(json.message) ?? str(json.Message) ?? str(output.message) ?? str(output.Message);
@@ -130,8 +131,8 @@ export function mapBedrockError(response: ErrorResponse, context: CallContext): 
   );
 }
 
-/** The HTTP status each stream exception has as a response, so the error reads the same either way. */
-const STREAM_STATUS: Readonly<Record<string, number>> = {
+/** The HTTP status each stream exception has as a response: it is classed the same way in a stream. */
+const STATUS_AS_RESPONSE: Readonly<Record<string, number>> = {
   throttlingexception: 429,
   validationexception: 400,
   modeltimeoutexception: 408,
@@ -142,7 +143,7 @@ const STREAM_STATUS: Readonly<Record<string, number>> = {
 
 /**
  * An exception (`exception:<type>`, JSON payload) or error (`error:<code>`, the message) frame inside a
- * ConverseStream → the typed error the same exception gets as a response.
+ * ConverseStream → the class the same exception gets as a response, with the response's real status.
  */
 export function mapBedrockStreamException(event: string, data: string, context: CallContext): LLMError {
   const colon = event.indexOf(':');
@@ -151,7 +152,7 @@ export function mapBedrockStreamException(event: string, data: string, context: 
   let message: string | undefined;
   if (kind === 'exception') {
     const payload = tryParseJson(data);
-    if (isObject(payload)) {
+    if (isRecord(payload)) {
       const text = payload.message ?? payload.Message;
       message = typeof text === 'string' ? text : undefined;
       if (typeof payload.originalMessage === 'string') {
@@ -163,13 +164,11 @@ export function mapBedrockStreamException(event: string, data: string, context: 
   } else if (data) {
     message = data;
   }
-  const status = STREAM_STATUS[name.toLowerCase()] ?? 500;
-  const error = buildError(
-    { status, headers: {}, bodyText: data },
+  const asResponse = STATUS_AS_RESPONSE[name.toLowerCase()] ?? 500;
+  return inBandError(
+    data,
     context,
-    { ...classifyBedrockError(status, name, message), message, providerCode: name },
-    BEDROCK_REQUEST_ID_HEADERS,
+    { ...classifyBedrockError(asResponse, name, message), message, providerCode: name },
+    'stream',
   );
-  error.message = error.message.replace(`${context.provider} ${status}`, `${context.provider} stream error`);
-  return error;
 }

@@ -3,12 +3,11 @@
  * (`reasoningContent`) are not part of the text. Bedrock sends no completion id and does not echo the
  * model, so the id is the request id (`x-amzn-requestid`) and the model is the one asked for.
  */
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
-import { isRecord as isObject } from '../../spec/json.ts';
+import { isRecord } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import { invalidResponse } from '../error-helpers.ts';
+import { noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
-
-/** A JSON object (not null, not an array). */
 
 /** Converse `stopReason` → our finish reason (the raw value is kept in `rawFinishReason`). */
 export function mapBedrockStopReason(reason: unknown): FinishReason {
@@ -35,7 +34,7 @@ export function mapBedrockStopReason(reason: unknown): FinishReason {
  * in `cachedInputTokens` and `cacheWriteInputTokens` so they can be priced apart.
  */
 export function mapBedrockUsage(usage: unknown): Usage {
-  if (!isObject(usage)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  if (!isRecord(usage)) return noUsage();
   const count = (value: unknown) => (typeof value === 'number' ? value : 0);
   const read = count(usage.cacheReadInputTokens);
   const written = count(usage.cacheWriteInputTokens);
@@ -56,23 +55,18 @@ export function mapBedrockUsage(usage: unknown): Usage {
 
 /** A Converse response → our result: text blocks joined, `toolUse` blocks as tool calls. */
 export function parseBedrockConverse(body: unknown, context: CallContext): CompletionResult {
-  const output = isObject(body) ? body.output : undefined;
-  if (!isObject(body) || !isObject(output)) {
-    throw new LLMInvalidResponseError(`${context.provider} returned a Converse response without output`, {
-      provider: context.provider,
-      model: context.model,
-      requestId: context.requestId,
-      body: JSON.stringify(body)?.slice(0, 4096),
-    });
+  const output = isRecord(body) ? body.output : undefined;
+  if (!isRecord(body) || !isRecord(output)) {
+    throw invalidResponse(context, 'returned a Converse response without output', { body });
   }
-  const message = isObject(output.message) ? output.message : {};
+  const message = isRecord(output.message) ? output.message : {};
   const content = Array.isArray(message.content) ? message.content : [];
   let text = '';
   const toolCalls: ToolCall[] = [];
   for (const block of content) {
-    if (!isObject(block)) continue;
+    if (!isRecord(block)) continue;
     if (typeof block.text === 'string') text += block.text;
-    else if (isObject(block.toolUse)) {
+    else if (isRecord(block.toolUse)) {
       const use = block.toolUse;
       toolCalls.push({
         id: typeof use.toolUseId === 'string' ? use.toolUseId : '',
@@ -96,5 +90,3 @@ export function parseBedrockConverse(body: unknown, context: CallContext): Compl
   if (toolCalls.length > 0) result.toolCalls = toolCalls;
   return result;
 }
-
-export { isRecord as isObject } from '../../spec/json.ts';

@@ -7,12 +7,12 @@
  * Exception frames become the typed error of the same exception as a response.
  */
 import type { StreamFrame } from '../../http/frames.ts';
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
-import type { Json } from '../../spec/json.ts';
+import { isRecord, type Json } from '../../spec/json.ts';
 import type { FinishEvent, StreamEvent, Usage } from '../../spec/types.ts';
+import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapBedrockStreamException } from './errors.ts';
-import { isObject, mapBedrockStopReason, mapBedrockUsage } from './response.ts';
+import { mapBedrockStopReason, mapBedrockUsage } from './response.ts';
 
 interface ToolBlock {
   /** Position among this response's tool calls (what `tool-call-delta.index` means). */
@@ -71,34 +71,23 @@ export class BedrockStreamParser implements StreamParser {
   }
 
   finish(): FinishEvent {
-    if (!this.#sawStop) {
-      throw new LLMInvalidResponseError(
-        `${this.#context.provider} stream ended before the model finished (no messageStop)`,
-        {
-          provider: this.#context.provider,
-          model: this.#context.model,
-          requestId: this.#context.requestId,
-          retryable: true,
-        },
-      );
-    }
-    const event: FinishEvent = {
-      type: 'finish',
-      finishReason: mapBedrockStopReason(this.#stopReason),
-      usage: this.#usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
-      model: this.#context.model,
-    };
-    if (this.#stopReason !== undefined) event.rawFinishReason = this.#stopReason;
-    if (this.#context.requestId !== undefined) {
-      event.id = this.#context.requestId;
-      event.requestId = this.#context.requestId;
-    }
-    return event;
+    if (!this.#sawStop) throw streamEndedEarly(this.#context, 'no messageStop');
+    // Bedrock neither names the model nor ids the message: the model asked for, and the request id.
+    return finishEvent(
+      {
+        finishReason: mapBedrockStopReason(this.#stopReason),
+        rawFinishReason: this.#stopReason,
+        usage: this.#usage,
+        model: this.#context.model,
+        id: this.#context.requestId,
+      },
+      this.#context,
+    );
   }
 
   #blockStart(payload: Json, out: StreamEvent[]): void {
-    const start = isObject(payload.start) ? payload.start : undefined;
-    const use = start && isObject(start.toolUse) ? start.toolUse : undefined;
+    const start = isRecord(payload.start) ? payload.start : undefined;
+    const use = start && isRecord(start.toolUse) ? start.toolUse : undefined;
     if (!use) return;
     const tool = this.#tool(payload.contentBlockIndex);
     const delta: StreamEvent = { type: 'tool-call-delta', index: tool.index, argumentsDelta: '' };
@@ -108,13 +97,13 @@ export class BedrockStreamParser implements StreamParser {
   }
 
   #blockDelta(payload: Json, out: StreamEvent[]): void {
-    const delta = isObject(payload.delta) ? payload.delta : undefined;
+    const delta = isRecord(payload.delta) ? payload.delta : undefined;
     if (!delta) return;
     if (typeof delta.text === 'string') {
       if (delta.text) out.push({ type: 'text-delta', text: delta.text });
       return;
     }
-    if (isObject(delta.toolUse)) {
+    if (isRecord(delta.toolUse)) {
       const input = typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '';
       const tool = this.#tool(payload.contentBlockIndex);
       if (input) tool.hasInput = true;
@@ -143,22 +132,7 @@ export class BedrockStreamParser implements StreamParser {
   }
 
   #json(frame: StreamFrame): Json {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(frame.data);
-    } catch (cause) {
-      throw new LLMInvalidResponseError(
-        `${this.#context.provider} sent a ${frame.event} event that is not JSON`,
-        {
-          provider: this.#context.provider,
-          model: this.#context.model,
-          requestId: this.#context.requestId,
-          body: frame.data.slice(0, 2048),
-          retryable: true,
-          cause,
-        },
-      );
-    }
-    return isObject(payload) ? payload : {};
+    const payload = parseFrameJson(frame.data, this.#context, `a ${frame.event} event`);
+    return isRecord(payload) ? payload : {};
   }
 }

@@ -13,8 +13,15 @@ import {
   LLMRateLimitError,
   LLMServerError,
 } from '../../spec/errors.ts';
-import { isObject, type Json } from '../../spec/json.ts';
-import { buildError, CONTEXT_WINDOW_TEXT, classForStatus, type ErrorClass } from '../error-helpers.ts';
+import { isRecord, type Json } from '../../spec/json.ts';
+import {
+  buildError,
+  CONTEXT_WINDOW_TEXT,
+  classForStatus,
+  type ErrorClass,
+  type InBandPlace,
+  inBandError,
+} from '../error-helpers.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
 
 /** Response headers that may carry a request id (the API sends none; proxies and gateways do). */
@@ -36,11 +43,11 @@ const DURATION = /^\s*(\d+(?:\.\d+)?)s\s*$/;
 /** A `google.rpc.Status` from a parsed body: `{error:{…}}`, `[{error:{…}}]`, or the status itself. */
 export function googleStatusOf(json: unknown): GoogleStatus | undefined {
   const first = Array.isArray(json) ? json[0] : json;
-  const error = isObject(first) && 'error' in first ? first.error : first;
+  const error = isRecord(first) && 'error' in first ? first.error : first;
   if (typeof error === 'string' && error) return { message: error, details: [] };
-  if (!isObject(error)) return undefined;
+  if (!isRecord(error)) return undefined;
   const parsed: GoogleStatus = {
-    details: Array.isArray(error.details) ? (error.details.filter(isObject) as Json[]) : [],
+    details: Array.isArray(error.details) ? (error.details.filter(isRecord) as Json[]) : [],
   };
   if (typeof error.code === 'number') parsed.code = error.code;
   if (typeof error.message === 'string' && error.message) parsed.message = error.message;
@@ -66,7 +73,7 @@ export function retryInfoDelayMs(details: readonly Json[]): number | undefined {
     const delay = detail.retryDelay;
     const match = typeof delay === 'string' ? DURATION.exec(delay) : null;
     if (match) return Math.round(Number(match[1]) * 1000);
-    if (isObject(delay) && (delay.seconds !== undefined || delay.nanos !== undefined)) {
+    if (isRecord(delay) && (delay.seconds !== undefined || delay.nanos !== undefined)) {
       return Math.round(Number(delay.seconds ?? 0) * 1000 + Number(delay.nanos ?? 0) / 1e6);
     }
   }
@@ -131,19 +138,23 @@ export function mapGeminiError(response: ErrorResponse, context: CallContext): L
 }
 
 /**
- * An `{error:…}` object that arrives inside a 200 (mid-stream, or as a whole body): typed like the same
- * status as a response. Its `code` stands in for the HTTP status (500 when it has none).
+ * An `{error:…}` object that arrives inside a 200 (mid-stream, or as a whole body): classed by its status
+ * name, else by its `code` as if that were the response's status (500 when it has none). The error keeps the
+ * response's real status; the status name goes in `providerCode`, and the body keeps the `code`.
  */
-export function mapGeminiBodyError(payload: unknown, context: CallContext, inStream: boolean): LLMError {
+export function mapGeminiBodyError(payload: unknown, context: CallContext, place: InBandPlace): LLMError {
   const bodyText = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const parsed = googleStatusOf(typeof payload === 'string' ? undefined : payload) ?? { details: [] };
   const code = parsed.code !== undefined && parsed.code >= 400 && parsed.code < 600 ? parsed.code : 500;
-  const error = mapGeminiError({ status: code, headers: {}, bodyText }, context);
-  if (inStream) {
-    error.message = error.message.replace(
-      `${context.provider} ${code}`,
-      `${context.provider} stream error ${code}`,
-    );
-  }
-  return error;
+  return inBandError(
+    bodyText,
+    context,
+    {
+      ...classifyGeminiError(code, parsed),
+      message: parsed.message,
+      providerCode: parsed.status,
+      retryAfterMs: retryInfoDelayMs(parsed.details),
+    },
+    place,
+  );
 }

@@ -493,9 +493,10 @@ describe('gemini streamGenerateContent fixtures', () => {
       assert.equal(text, oracleText(sse));
       assert.ok(error instanceof LLMServerError, `${error.name}: ${error.message}`);
       assert.equal(error.providerCode, 'CANCELLED');
-      assert.equal(error.status, 499);
+      assert.equal(error.status, 200, 'the response’s real status, not the body’s code (499)');
+      assert.match(error.body ?? '', /"code":499/, 'the body keeps the code');
       assert.equal(error.attempts, 1, 'output was produced: not retried');
-      assert.match(error.message, /stream error 499 CANCELLED: The operation was cancelled\./);
+      assert.match(error.message, /^gemini stream error CANCELLED: The operation was cancelled\./);
     });
   }
 
@@ -513,6 +514,8 @@ describe('gemini streamGenerateContent fixtures', () => {
     const outcome = await failingStream({ body: `${first}\r\n\r\ndata: ${JSON.stringify(error)}\r\n\r\n` });
     assert.equal(outcome.text, 'First ');
     assert.ok(outcome.error instanceof LLMRateLimitError);
+    assert.equal(outcome.error.status, 200, 'not the 429 the body’s code says');
+    assert.equal(outcome.error.providerCode, 'RESOURCE_EXHAUSTED');
   });
 
   test(`${use('fbtd.vertexai.streaming-failure-invalid-json.sse')} (synthetic): no finish reason, an LLMInvalidResponseError`, async () => {

@@ -3,9 +3,10 @@
  * citations, logprobs, safety ratings with enum values not yet known) are ignored and kept in `raw`;
  * only a body with no usable shape is an error.
  */
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
-import { isObject, type Json } from '../../spec/json.ts';
+import { isRecord, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
+import { noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 import { mapGeminiBodyError } from './errors.ts';
 
@@ -37,7 +38,7 @@ export function mapGeminiFinishReason(reason: unknown): FinishReason {
  * also reported alone as `reasoningTokens`. Tool-use prompt tokens stay in `totalTokens` only.
  */
 export function mapGeminiUsage(metadata: unknown): Usage {
-  if (!isObject(metadata)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  if (!isRecord(metadata)) return noUsage();
   const count = (value: unknown) => (typeof value === 'number' ? value : 0);
   const thoughts = metadata.thoughtsTokenCount;
   const inputTokens = count(metadata.promptTokenCount);
@@ -58,7 +59,7 @@ export function mapGeminiUsage(metadata: unknown): Usage {
 export function firstCandidate(candidates: readonly unknown[]): Json | undefined {
   for (let position = 0; position < candidates.length; position++) {
     const candidate = candidates[position];
-    if (!isObject(candidate)) continue;
+    if (!isRecord(candidate)) continue;
     const index = typeof candidate.index === 'number' ? candidate.index : position;
     if (index === 0) return candidate;
   }
@@ -68,7 +69,7 @@ export function firstCandidate(candidates: readonly unknown[]): Json | undefined
 /** The parts of a candidate's content, or none. */
 export function partsOf(candidate: Json): unknown[] {
   const content = candidate.content;
-  return isObject(content) && Array.isArray(content.parts) ? content.parts : [];
+  return isRecord(content) && Array.isArray(content.parts) ? content.parts : [];
 }
 
 /** A complete `functionCall` → a tool call; `index` is its position among the response's calls. */
@@ -83,17 +84,7 @@ export function toolCallOf(call: Json, index: number): ToolCall {
 /** Why a prompt was refused, when the response says it was (no candidates, `promptFeedback` set). */
 export function blockReasonOf(body: Json): string | undefined {
   const feedback = body.promptFeedback;
-  return isObject(feedback) && typeof feedback.blockReason === 'string' ? feedback.blockReason : undefined;
-}
-
-function invalid(context: CallContext, why: string, body: unknown): LLMInvalidResponseError {
-  return new LLMInvalidResponseError(`${context.provider} returned ${why}`, {
-    provider: context.provider,
-    model: context.model,
-    requestId: context.requestId,
-    body: JSON.stringify(body)?.slice(0, 4096),
-    retryable: true,
-  });
+  return isRecord(feedback) && typeof feedback.blockReason === 'string' ? feedback.blockReason : undefined;
 }
 
 /**
@@ -102,17 +93,17 @@ function invalid(context: CallContext, why: string, body: unknown): LLMInvalidRe
  * candidates, `promptFeedback`) is an empty result with `content-filter` and the block reason as raw.
  */
 export function parseGeminiResponse(body: unknown, context: CallContext): CompletionResult {
-  if (isObject(body) && isObject(body.error)) throw mapGeminiBodyError(body, context, false);
-  if (!isObject(body) || (!Array.isArray(body.candidates) && !isObject(body.promptFeedback))) {
-    throw invalid(context, 'a response without candidates or promptFeedback', body);
+  if (isRecord(body) && isRecord(body.error)) throw mapGeminiBodyError(body, context, 'body');
+  if (!isRecord(body) || (!Array.isArray(body.candidates) && !isRecord(body.promptFeedback))) {
+    throw invalidResponse(context, 'returned a response without candidates or promptFeedback', { body });
   }
   const candidate = Array.isArray(body.candidates) ? firstCandidate(body.candidates) : undefined;
   let text = '';
   const toolCalls: ToolCall[] = [];
   for (const part of candidate ? partsOf(candidate) : []) {
-    if (!isObject(part) || part.thought === true) continue;
+    if (!isRecord(part) || part.thought === true) continue;
     if (typeof part.text === 'string') text += part.text;
-    if (isObject(part.functionCall)) toolCalls.push(toolCallOf(part.functionCall, toolCalls.length));
+    if (isRecord(part.functionCall)) toolCalls.push(toolCallOf(part.functionCall, toolCalls.length));
   }
   let rawFinishReason: string | undefined;
   let finishReason: FinishReason;
@@ -122,7 +113,7 @@ export function parseGeminiResponse(body: unknown, context: CallContext): Comple
     if (toolCalls.length > 0 && finishReason === 'stop') finishReason = 'tool-calls';
   } else {
     rawFinishReason = blockReasonOf(body);
-    finishReason = isObject(body.promptFeedback) ? 'content-filter' : 'other';
+    finishReason = isRecord(body.promptFeedback) ? 'content-filter' : 'other';
   }
   const result: CompletionResult = {
     text,
@@ -144,24 +135,19 @@ export function parseGeminiResponse(body: unknown, context: CallContext): Comple
  * `embedContent` response (`{embedding:{values}}`) is read too, for one input.
  */
 export function parseGeminiEmbeddings(body: unknown, expected: number, context: CallContext): number[][] {
-  if (!isObject(body)) throw invalid(context, 'an invalid embeddings response: not an object', body);
+  if (!isRecord(body)) throw invalidEmbeddings(context, 'not an object', body);
   const list = Array.isArray(body.embeddings)
     ? body.embeddings
-    : isObject(body.embedding)
+    : isRecord(body.embedding)
       ? [body.embedding]
       : undefined;
-  if (!list) throw invalid(context, 'an invalid embeddings response: no embeddings', body);
+  if (!list) throw invalidEmbeddings(context, 'no embeddings', body);
   if (list.length !== expected) {
-    throw invalid(
-      context,
-      `an invalid embeddings response: expected ${expected} vectors, got ${list.length}`,
-      body,
-    );
+    throw invalidEmbeddings(context, `expected ${expected} vectors, got ${list.length}`, body);
   }
   return list.map((item, index) => {
-    const values = isObject(item) ? item.values : undefined;
-    if (!Array.isArray(values))
-      throw invalid(context, `an invalid embeddings response: item ${index} has no values`, body);
+    const values = isRecord(item) ? item.values : undefined;
+    if (!Array.isArray(values)) throw invalidEmbeddings(context, `item ${index} has no values`, body);
     return values as number[];
   });
 }

@@ -7,7 +7,7 @@
  * closes, so every call's deltas join into valid JSON.
  */
 
-import { isObject, type Json } from '../../spec/json.ts';
+import { isRecord, type Json } from '../../spec/json.ts';
 import type { StreamEvent } from '../../spec/types.ts';
 
 type PathSegment = string | number;
@@ -29,7 +29,7 @@ export function parseJsonPath(path: string): PathSegment[] | undefined {
 
 /** Applies one `partialArgs` entry; string pieces for the same path are appended. */
 export function applyPartialArg(args: Json, partial: unknown): void {
-  if (!isObject(partial) || typeof partial.jsonPath !== 'string') return;
+  if (!isRecord(partial) || typeof partial.jsonPath !== 'string') return;
   const path = parseJsonPath(partial.jsonPath);
   if (!path) return;
   let value: unknown;
@@ -44,7 +44,9 @@ export function applyPartialArg(args: Json, partial: unknown): void {
   let container: Record<PathSegment, unknown> = args;
   for (let i = 0; i < path.length - 1; i++) {
     const segment = path[i]!;
-    if (!isObject(container[segment])) container[segment] = typeof path[i + 1] === 'number' ? [] : {};
+    // What is there already (an object, or an array the path runs through) is kept.
+    if (typeof container[segment] !== 'object' || container[segment] === null)
+      container[segment] = typeof path[i + 1] === 'number' ? [] : {};
     container = container[segment] as Record<PathSegment, unknown>;
   }
   const last = path.at(-1)!;
@@ -77,7 +79,7 @@ export class StreamedToolCalls {
         return;
       }
       out.push({ type: 'tool-call-delta', index, id, name: call.name, argumentsDelta: '' });
-      this.#open = { index, args: isObject(call.args) ? { ...call.args } : {} };
+      this.#open = { index, args: isRecord(call.args) ? { ...call.args } : {} };
     }
     // A piece with no call started has nothing to belong to.
     if (!this.#open) return;

@@ -6,9 +6,9 @@
  * after a finish reason (or a prompt block) was seen, and cut short otherwise.
  */
 import type { StreamFrame } from '../../http/frames.ts';
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
-import { isObject } from '../../spec/json.ts';
+import { isRecord } from '../../spec/json.ts';
 import type { FinishEvent, FinishReason, StreamEvent, Usage } from '../../spec/types.ts';
+import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapGeminiBodyError } from './errors.ts';
 import { blockReasonOf, firstCandidate, mapGeminiFinishReason, mapGeminiUsage, partsOf } from './response.ts';
@@ -33,20 +33,7 @@ export class GeminiStreamParser implements StreamParser {
   }
 
   onEvent(frame: StreamFrame, out: StreamEvent[]): void {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(frame.data);
-    } catch (cause) {
-      throw new LLMInvalidResponseError(`${this.#context.provider} sent a stream event that is not JSON`, {
-        provider: this.#context.provider,
-        model: this.#context.model,
-        requestId: this.#context.requestId,
-        body: frame.data.slice(0, 2048),
-        // Retried only when nothing was produced yet (the client decides): corruption is usually transient.
-        retryable: true,
-        cause,
-      });
-    }
+    const payload = parseFrameJson(frame.data, this.#context);
     // Without `alt=sse` the body is one JSON array of responses.
     if (frame.event === RAW_FRAME_EVENT && Array.isArray(payload)) {
       for (const item of payload) this.#chunk(item, out);
@@ -54,14 +41,14 @@ export class GeminiStreamParser implements StreamParser {
   }
 
   #chunk(chunk: unknown, out: StreamEvent[]): void {
-    if (!isObject(chunk)) return;
-    if (chunk.error !== undefined) throw mapGeminiBodyError(chunk, this.#context, true);
+    if (!isRecord(chunk)) return;
+    if (chunk.error !== undefined) throw mapGeminiBodyError(chunk, this.#context, 'stream');
     if (typeof chunk.modelVersion === 'string' && chunk.modelVersion) this.#model = chunk.modelVersion;
     if (typeof chunk.responseId === 'string' && chunk.responseId) this.#id = chunk.responseId;
     if (chunk.usageMetadata !== undefined) this.#usage = mapGeminiUsage(chunk.usageMetadata);
     const candidates = chunk.candidates;
     if (!Array.isArray(candidates) || candidates.length === 0) {
-      if (isObject(chunk.promptFeedback)) {
+      if (isRecord(chunk.promptFeedback)) {
         this.#blocked = true;
         this.#blockReason = blockReasonOf(chunk) ?? this.#blockReason;
       }
@@ -70,9 +57,9 @@ export class GeminiStreamParser implements StreamParser {
     const candidate = firstCandidate(candidates);
     if (!candidate) return;
     for (const part of partsOf(candidate)) {
-      if (!isObject(part) || part.thought === true) continue;
+      if (!isRecord(part) || part.thought === true) continue;
       if (typeof part.text === 'string' && part.text) out.push({ type: 'text-delta', text: part.text });
-      if (isObject(part.functionCall)) this.#toolCalls.onFunctionCall(part.functionCall, out);
+      if (isRecord(part.functionCall)) this.#toolCalls.onFunctionCall(part.functionCall, out);
     }
     if (typeof candidate.finishReason === 'string') {
       this.#finishReason = candidate.finishReason;
@@ -82,15 +69,7 @@ export class GeminiStreamParser implements StreamParser {
 
   finish(): FinishEvent {
     if (this.#finishReason === undefined && !this.#blocked) {
-      throw new LLMInvalidResponseError(
-        `${this.#context.provider} stream ended before the model finished (no finishReason)`,
-        {
-          provider: this.#context.provider,
-          model: this.#context.model,
-          requestId: this.#context.requestId,
-          retryable: true,
-        },
-      );
+      throw streamEndedEarly(this.#context, 'no finishReason');
     }
     let finishReason: FinishReason;
     let rawFinishReason: string | undefined;
@@ -102,15 +81,9 @@ export class GeminiStreamParser implements StreamParser {
       rawFinishReason = this.#blockReason;
       finishReason = 'content-filter';
     }
-    const event: FinishEvent = {
-      type: 'finish',
-      finishReason,
-      usage: this.#usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
-    };
-    if (rawFinishReason !== undefined) event.rawFinishReason = rawFinishReason;
-    if (this.#model !== undefined) event.model = this.#model;
-    if (this.#id !== undefined) event.id = this.#id;
-    if (this.#context.requestId !== undefined) event.requestId = this.#context.requestId;
-    return event;
+    return finishEvent(
+      { finishReason, rawFinishReason, usage: this.#usage, model: this.#model, id: this.#id },
+      this.#context,
+    );
   }
 }

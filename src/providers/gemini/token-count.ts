@@ -3,29 +3,19 @@
  * an exact count of a whole request comes from the `models/{model}:countTokens` endpoint.
  */
 import type { PreparedRequest } from '../../http/transport.ts';
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
+import { isRecord } from '../../spec/json.ts';
 import { estimateMessagesTokens } from '../../tokens/estimate.ts';
+import { invalidResponse } from '../error-helpers.ts';
 import type { CallContext, NormalizedRequest, RequestTokenCount, TokenCountEndpoint } from '../provider.ts';
 import { countTokensBody } from './request.ts';
 
 /** `{totalTokens}` → the count; anything else is an invalid response. */
 export function parseGeminiTokenCount(body: unknown, context: CallContext): number {
-  const total =
-    typeof body === 'object' && body !== null ? (body as { totalTokens?: unknown }).totalTokens : undefined;
+  const total = isRecord(body) ? body.totalTokens : undefined;
   // The API leaves out zero-valued fields, so an empty object means 0 tokens.
-  if (total === undefined && typeof body === 'object' && body !== null && Object.keys(body).length === 0)
-    return 0;
+  if (total === undefined && isRecord(body) && Object.keys(body).length === 0) return 0;
   if (typeof total !== 'number') {
-    throw new LLMInvalidResponseError(
-      `${context.provider} returned a countTokens response without totalTokens`,
-      {
-        provider: context.provider,
-        model: context.model,
-        requestId: context.requestId,
-        body: JSON.stringify(body)?.slice(0, 4096),
-        retryable: true,
-      },
-    );
+    throw invalidResponse(context, 'returned a countTokens response without totalTokens', { body });
   }
   return total;
 }

@@ -14,6 +14,8 @@ import {
   CONTEXT_WINDOW_TEXT,
   classForStatus,
   type ErrorClass,
+  type InBandPlace,
+  inBandError,
   tryParseJson,
 } from '../error-helpers.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
@@ -80,16 +82,20 @@ export function mapOllamaError(response: ErrorResponse, context: CallContext): L
 }
 
 /**
- * `{"error": "…"}` inside a 200 (a line of a stream, or a whole body): typed like the same error sent as a
- * response. A model failure mid-stream is a server error (retryable, though never after output).
+ * `{"error": "…"}` inside a 200 (a line of a stream, or a whole body): classed like the same error sent as a
+ * response (an over-long input as a 400, a missing model as a 404, anything else as a 500), with the
+ * response's real status. A model failure mid-stream is a server error (retryable, though never after output).
  */
-export function mapOllamaStreamError(payload: unknown, context: CallContext): LLMError {
+export function mapOllamaBodyError(payload: unknown, context: CallContext, place: InBandPlace): LLMError {
   const bodyText = JSON.stringify(payload);
-  const message = ollamaErrorMessage(bodyText) ?? '';
-  let status = 500;
-  if (OLLAMA_CONTEXT_TEXT.test(message) || CONTEXT_WINDOW_TEXT.test(message)) status = 400;
-  else if (MODEL_NOT_FOUND.test(message)) status = 404;
-  const error = mapOllamaError({ status, headers: {}, bodyText }, context);
-  error.message = error.message.replace(`${context.provider} ${status}`, `${context.provider} stream error`);
-  return error;
+  const message = ollamaErrorMessage(bodyText);
+  const text = message ?? '';
+  const asResponse =
+    OLLAMA_CONTEXT_TEXT.test(text) || CONTEXT_WINDOW_TEXT.test(text)
+      ? 400
+      : MODEL_NOT_FOUND.test(text)
+        ? 404
+        : 500;
+  const { type, retryable, hint } = classifyOllamaError(asResponse, message, bodyText);
+  return inBandError(bodyText, context, { type, retryable, message, hint }, place);
 }

@@ -1,6 +1,6 @@
 /** Builds Ollama's native `/api/chat` and `/api/embed` request bodies from our request shape. */
 
-import { isRecord as isObject, type Json } from '../../spec/json.ts';
+import { isRecord, type Json } from '../../spec/json.ts';
 import type { EmbeddingOptions } from '../../spec/types.ts';
 import type { NormalizedRequest } from '../provider.ts';
 
@@ -32,7 +32,7 @@ export function ollamaChatBody(request: NormalizedRequest, stream: boolean): str
     stream,
   };
   const { options: extraOptions, ...extra } = request.providerOptions ?? {};
-  if (isObject(extraOptions)) Object.assign(options, extraOptions);
+  if (isRecord(extraOptions)) Object.assign(options, extraOptions);
   if (Object.keys(options).length > 0) body.options = options;
   Object.assign(body, extra);
   return JSON.stringify(body);

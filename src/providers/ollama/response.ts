@@ -2,11 +2,11 @@
  * Reads Ollama's native responses: `/api/chat` (and the `/api/generate` shape, whose text is in `response`)
  * and `/api/embed`. Lenient: unknown fields are ignored and kept in `raw`; counts that are missing are 0.
  */
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
-import { isRecord as isObject, type Json } from '../../spec/json.ts';
+import { isRecord, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
 import type { CallContext } from '../provider.ts';
-import { mapOllamaStreamError } from './errors.ts';
+import { mapOllamaBodyError } from './errors.ts';
 
 /**
  * `done_reason` → our finish reason. Tool calls win (Ollama says `stop` when it made them); `load` and
@@ -36,8 +36,8 @@ export function mapOllamaUsage(body: Json): Usage {
 
 /** One of `message.tool_calls` → our tool call. Ollama sends arguments as an object; we keep JSON text. */
 export function ollamaToolCall(call: unknown, index: number): ToolCall {
-  const entry = isObject(call) ? call : {};
-  const fn = isObject(entry.function) ? entry.function : {};
+  const entry = isRecord(call) ? call : {};
+  const fn = isRecord(entry.function) ? entry.function : {};
   const args = fn.arguments;
   return {
     id: typeof entry.id === 'string' && entry.id ? entry.id : `call_${index}`,
@@ -48,7 +48,7 @@ export function ollamaToolCall(call: unknown, index: number): ToolCall {
 
 /** The text of a chat object (`message.content`) or of a generate object (`response`). */
 export function ollamaTextOf(body: Json): string {
-  const message = isObject(body.message) ? body.message : undefined;
+  const message = isRecord(body.message) ? body.message : undefined;
   if (typeof message?.content === 'string') return message.content;
   return typeof body.response === 'string' ? body.response : '';
 }
@@ -58,16 +58,11 @@ export function ollamaTextOf(body: Json): string {
  * of the text; it stays in `raw`. A 200 body that is `{"error": …}` is thrown as the error it names.
  */
 export function parseOllamaChat(body: unknown, context: CallContext): CompletionResult {
-  if (isObject(body) && typeof body.error === 'string') throw mapOllamaStreamError(body, context);
-  if (!isObject(body) || (!('message' in body) && !('response' in body) && !('done' in body))) {
-    throw new LLMInvalidResponseError(`${context.provider} returned a chat response without a message`, {
-      provider: context.provider,
-      model: context.model,
-      requestId: context.requestId,
-      body: JSON.stringify(body)?.slice(0, 4096),
-    });
+  if (isRecord(body) && typeof body.error === 'string') throw mapOllamaBodyError(body, context, 'body');
+  if (!isRecord(body) || (!('message' in body) && !('response' in body) && !('done' in body))) {
+    throw invalidResponse(context, 'returned a chat response without a message', { body });
   }
-  const message = isObject(body.message) ? body.message : {};
+  const message = isRecord(body.message) ? body.message : {};
   const toolCalls = Array.isArray(message.tool_calls)
     ? message.tool_calls.map((call, index) => ollamaToolCall(call, index))
     : [];
@@ -93,14 +88,8 @@ export function parseOllamaChat(body: unknown, context: CallContext): Completion
  * `/api/embeddings` shape, one `embedding`, is read too when one vector was asked for.
  */
 export function parseOllamaEmbeddings(body: unknown, expected: number, context: CallContext): number[][] {
-  const invalid = (why: string) =>
-    new LLMInvalidResponseError(`${context.provider} returned an invalid embeddings response: ${why}`, {
-      provider: context.provider,
-      model: context.model,
-      requestId: context.requestId,
-      body: JSON.stringify(body)?.slice(0, 4096),
-    });
-  if (!isObject(body)) throw invalid('not an object');
+  const invalid = (why: string) => invalidEmbeddings(context, why, body);
+  if (!isRecord(body)) throw invalid('not an object');
   const vectors =
     Array.isArray(body.embeddings) || expected !== 1 || !Array.isArray(body.embedding)
       ? body.embeddings

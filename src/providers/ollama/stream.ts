@@ -5,10 +5,10 @@
  * mid-stream failure (the HTTP status stays 200). One JSON.parse per line, nothing validated.
  */
 import type { StreamFrame } from '../../http/frames.ts';
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
 import type { FinishEvent, StreamEvent, Usage } from '../../spec/types.ts';
+import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
-import { mapOllamaStreamError } from './errors.ts';
+import { mapOllamaBodyError } from './errors.ts';
 import { mapOllamaDoneReason, mapOllamaUsage, ollamaToolCall } from './response.ts';
 
 interface Line {
@@ -35,22 +35,9 @@ export class OllamaStreamParser implements StreamParser {
   }
 
   onEvent(frame: StreamFrame, out: StreamEvent[]): void {
-    let line: Line;
-    try {
-      line = JSON.parse(frame.data) as Line;
-    } catch (cause) {
-      throw new LLMInvalidResponseError(`${this.#context.provider} sent a stream line that is not JSON`, {
-        provider: this.#context.provider,
-        model: this.#context.model,
-        requestId: this.#context.requestId,
-        body: frame.data.slice(0, 2048),
-        // Retried only when nothing was produced yet (the client decides): corruption is usually transient.
-        retryable: true,
-        cause,
-      });
-    }
+    const line = parseFrameJson(frame.data, this.#context, 'a stream line') as Line | null;
     if (line === null || typeof line !== 'object') return;
-    if (line.error !== undefined) throw mapOllamaStreamError(line, this.#context);
+    if (line.error !== undefined) throw mapOllamaBodyError(line, this.#context, 'stream');
     if (line.model) this.#model = line.model;
     const message = line.message;
     const text = message ? message.content : line.response;
@@ -76,25 +63,15 @@ export class OllamaStreamParser implements StreamParser {
   }
 
   finish(): FinishEvent {
-    if (!this.done) {
-      throw new LLMInvalidResponseError(
-        `${this.#context.provider} stream ended before the model finished (no line with done: true)`,
-        {
-          provider: this.#context.provider,
-          model: this.#context.model,
-          requestId: this.#context.requestId,
-          retryable: true,
-        },
-      );
-    }
-    const event: FinishEvent = {
-      type: 'finish',
-      finishReason: mapOllamaDoneReason(this.#doneReason, this.#toolCalls > 0),
-      usage: this.#usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
-    };
-    if (this.#doneReason !== undefined) event.rawFinishReason = this.#doneReason;
-    if (this.#model !== undefined) event.model = this.#model;
-    if (this.#context.requestId !== undefined) event.requestId = this.#context.requestId;
-    return event;
+    if (!this.done) throw streamEndedEarly(this.#context, 'no line with done: true');
+    return finishEvent(
+      {
+        finishReason: mapOllamaDoneReason(this.#doneReason, this.#toolCalls > 0),
+        rawFinishReason: this.#doneReason,
+        usage: this.#usage,
+        model: this.#model,
+      },
+      this.#context,
+    );
   }
 }

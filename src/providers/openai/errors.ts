@@ -9,8 +9,14 @@ import {
   type LLMError,
   LLMRateLimitError,
 } from '../../spec/errors.ts';
-import { isObject } from '../../spec/json.ts';
-import { buildError, CONTEXT_WINDOW_TEXT, classForStatus, type ErrorClass } from '../error-helpers.ts';
+import { isRecord } from '../../spec/json.ts';
+import {
+  buildError,
+  CONTEXT_WINDOW_TEXT,
+  classForStatus,
+  type ErrorClass,
+  inBandError,
+} from '../error-helpers.ts';
 import type { CallContext, ErrorResponse } from '../provider.ts';
 
 export interface ParsedErrorBody {
@@ -29,9 +35,9 @@ export function parseOpenAIErrorBody(bodyText: string): ParsedErrorBody {
   } catch {
     return {};
   }
-  const error = isObject(json) && 'error' in json ? json.error : json;
+  const error = isRecord(json) && 'error' in json ? json.error : json;
   if (typeof error === 'string') return { message: error, json };
-  if (!isObject(error)) return { json };
+  if (!isRecord(error)) return { json };
   const str = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
   const parsed: ParsedErrorBody = { json };
   const message = str(error.message);
@@ -82,16 +88,27 @@ export function mapOpenAIError(response: ErrorResponse, context: CallContext): L
   );
 }
 
-/** An `{error:…}` object that arrives inside a 200 stream: typed like the same error as a response. */
+/**
+ * An `{error:…}` object that arrives inside a 200 stream: classed like the same error as a response (a
+ * rate limit as a 429, an invalid request as a 400, anything else as a 500), with the response's real status.
+ */
 export function mapOpenAIStreamError(payload: unknown, context: CallContext): LLMError {
   const bodyText = JSON.stringify(payload);
   const parsed = parseOpenAIErrorBody(bodyText);
-  const code = `${parsed.code ?? ''} ${parsed.type ?? ''}`;
-  let status = 500;
-  if (/rate_limit/.test(code)) status = 429;
-  else if (/invalid_request|content_filter|context_length/.test(code)) status = 400;
-  const error = mapOpenAIError({ status, headers: {}, bodyText }, context);
-  if (status === 500)
-    error.message = error.message.replace(`${context.provider} 500`, `${context.provider} stream error`);
-  return error;
+  const codes = `${parsed.code ?? ''} ${parsed.type ?? ''}`;
+  const asResponse = /rate_limit/.test(codes)
+    ? 429
+    : /invalid_request|content_filter|context_length/.test(codes)
+      ? 400
+      : 500;
+  return inBandError(
+    bodyText,
+    context,
+    {
+      ...classifyOpenAIError(asResponse, parsed),
+      message: parsed.message,
+      providerCode: parsed.code ?? parsed.type,
+    },
+    'stream',
+  );
 }

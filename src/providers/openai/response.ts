@@ -2,9 +2,10 @@
  * Reads OpenAI Chat Completions and Embeddings responses. Lenient: unknown fields are ignored and kept in
  * `raw`; missing optional fields get neutral values; only a body with no usable shape is an error.
  */
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
-import { isObject, type Json } from '../../spec/json.ts';
+import { isRecord, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
+import { noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
 export function mapOpenAIFinishReason(reason: unknown): FinishReason {
@@ -26,7 +27,7 @@ export function mapOpenAIFinishReason(reason: unknown): FinishReason {
 }
 
 export function mapOpenAIUsage(usage: unknown): Usage {
-  if (!isObject(usage)) return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  if (!isRecord(usage)) return noUsage();
   const inputTokens = typeof usage.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
   const outputTokens = typeof usage.completion_tokens === 'number' ? usage.completion_tokens : 0;
   const result: Usage = {
@@ -34,11 +35,11 @@ export function mapOpenAIUsage(usage: unknown): Usage {
     outputTokens,
     totalTokens: typeof usage.total_tokens === 'number' ? usage.total_tokens : inputTokens + outputTokens,
   };
-  const cached = isObject(usage.prompt_tokens_details)
+  const cached = isRecord(usage.prompt_tokens_details)
     ? usage.prompt_tokens_details.cached_tokens
     : undefined;
   if (typeof cached === 'number') result.cachedInputTokens = cached;
-  const reasoning = isObject(usage.completion_tokens_details)
+  const reasoning = isRecord(usage.completion_tokens_details)
     ? usage.completion_tokens_details.reasoning_tokens
     : undefined;
   if (typeof reasoning === 'number') result.reasoningTokens = reasoning;
@@ -49,8 +50,8 @@ function toolCallsOf(message: Json): ToolCall[] | undefined {
   if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0) return undefined;
   const calls: ToolCall[] = [];
   for (const call of message.tool_calls) {
-    if (!isObject(call)) continue;
-    const fn = isObject(call.function) ? call.function : {};
+    if (!isRecord(call)) continue;
+    const fn = isRecord(call.function) ? call.function : {};
     calls.push({
       id: typeof call.id === 'string' ? call.id : '',
       name: typeof fn.name === 'string' ? fn.name : '',
@@ -65,17 +66,12 @@ function toolCallsOf(message: Json): ToolCall[] | undefined {
  * `refusal` set) becomes the text with finish reason `content-filter`.
  */
 export function parseOpenAIChatCompletion(body: unknown, context: CallContext): CompletionResult {
-  const choices = isObject(body) ? body.choices : undefined;
-  if (!isObject(body) || !Array.isArray(choices)) {
-    throw new LLMInvalidResponseError(`${context.provider} returned a completion without choices`, {
-      provider: context.provider,
-      model: context.model,
-      requestId: context.requestId,
-      body: JSON.stringify(body)?.slice(0, 4096),
-    });
+  const choices = isRecord(body) ? body.choices : undefined;
+  if (!isRecord(body) || !Array.isArray(choices)) {
+    throw invalidResponse(context, 'returned a completion without choices', { body });
   }
-  const choice = (choices.find((c) => isObject(c) && (c.index ?? 0) === 0) ?? choices[0]) as Json | undefined;
-  const message = isObject(choice?.message) ? choice.message : {};
+  const choice = (choices.find((c) => isRecord(c) && (c.index ?? 0) === 0) ?? choices[0]) as Json | undefined;
+  const message = isRecord(choice?.message) ? choice.message : {};
   // Legacy `/v1/completions` choices carry `text` instead of a message; read both.
   const content =
     typeof message.content === 'string'
@@ -113,14 +109,8 @@ export function decodeBase64Embedding(encoded: string): number[] {
 
 /** An embeddings response → vectors in input order (by each item's `index`). */
 export function parseOpenAIEmbeddings(body: unknown, expected: number, context: CallContext): number[][] {
-  const data = isObject(body) ? body.data : undefined;
-  const invalid = (why: string) =>
-    new LLMInvalidResponseError(`${context.provider} returned an invalid embeddings response: ${why}`, {
-      provider: context.provider,
-      model: context.model,
-      requestId: context.requestId,
-      body: JSON.stringify(body)?.slice(0, 4096),
-    });
+  const data = isRecord(body) ? body.data : undefined;
+  const invalid = (why: string) => invalidEmbeddings(context, why, body);
   if (!Array.isArray(data)) throw invalid('no data array');
   if (data.length !== expected) throw invalid(`expected ${expected} vectors, got ${data.length}`);
   const vectors = new Array<number[]>(expected);

@@ -4,8 +4,8 @@
  * chunk that `stream_options.include_usage` asks for.
  */
 import type { SseEvent } from '../../http/sse.ts';
-import { LLMInvalidResponseError } from '../../spec/errors.ts';
 import type { FinishEvent, StreamEvent, Usage } from '../../spec/types.ts';
+import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapOpenAIStreamError } from './errors.ts';
 import { mapOpenAIFinishReason, mapOpenAIUsage } from './response.ts';
@@ -42,20 +42,7 @@ export class OpenAIStreamParser implements StreamParser {
       this.done = true;
       return;
     }
-    let chunk: Chunk;
-    try {
-      chunk = JSON.parse(data) as Chunk;
-    } catch (cause) {
-      throw new LLMInvalidResponseError(`${this.#context.provider} sent a stream event that is not JSON`, {
-        provider: this.#context.provider,
-        model: this.#context.model,
-        requestId: this.#context.requestId,
-        body: data.slice(0, 2048),
-        // Retried only when nothing was produced yet (the client decides): corruption is usually transient.
-        retryable: true,
-        cause,
-      });
-    }
+    const chunk = parseFrameJson(data, this.#context) as Chunk;
     if (chunk.error !== undefined || event.event === 'error') {
       throw mapOpenAIStreamError(chunk.error !== undefined ? chunk : { error: chunk }, this.#context);
     }
@@ -92,25 +79,17 @@ export class OpenAIStreamParser implements StreamParser {
 
   finish(): FinishEvent {
     if (!this.done && this.#finishReason === undefined) {
-      throw new LLMInvalidResponseError(
-        `${this.#context.provider} stream ended before the model finished (no finish_reason, no [DONE])`,
-        {
-          provider: this.#context.provider,
-          model: this.#context.model,
-          requestId: this.#context.requestId,
-          retryable: true,
-        },
-      );
+      throw streamEndedEarly(this.#context, 'no finish_reason, no [DONE]');
     }
-    const event: FinishEvent = {
-      type: 'finish',
-      finishReason: this.#refused ? 'content-filter' : mapOpenAIFinishReason(this.#finishReason),
-      usage: this.#usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
-    };
-    if (this.#finishReason !== undefined) event.rawFinishReason = this.#finishReason;
-    if (this.#model !== undefined) event.model = this.#model;
-    if (this.#id !== undefined) event.id = this.#id;
-    if (this.#context.requestId !== undefined) event.requestId = this.#context.requestId;
-    return event;
+    return finishEvent(
+      {
+        finishReason: this.#refused ? 'content-filter' : mapOpenAIFinishReason(this.#finishReason),
+        rawFinishReason: this.#finishReason,
+        usage: this.#usage,
+        model: this.#model,
+        id: this.#id,
+      },
+      this.#context,
+    );
   }
 }
