@@ -12,7 +12,7 @@ import { invalidResponse } from '../providers/error-helpers.ts';
 import type { CallContext, NormalizedRequest, ProviderAdapter } from '../providers/provider.ts';
 import { isLLMError, LLMError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
-import type { CompletionResult, StreamEvent, Usage } from '../spec/types.ts';
+import type { CompletionResult, StreamEvent, Usage, Warning } from '../spec/types.ts';
 
 export interface CoreSettings {
   adapter: ProviderAdapter;
@@ -56,6 +56,7 @@ export class ProviderCore {
       this.#adapter.parseCompletion(body, context),
     );
     this.#price(result.usage, result.model, request.model);
+    if (prepared.warnings) result.warnings = withWarnings(prepared.warnings, result.warnings);
     return result;
   }
 
@@ -131,6 +132,7 @@ export class ProviderCore {
       if (failure !== undefined) throw failure;
       const finish = parser.finish();
       this.#price(finish.usage, finish.model, request.model);
+      if (prepared.warnings) finish.warnings = withWarnings(prepared.warnings, finish.warnings);
       yield finish;
     } catch (caught) {
       throw this.scrub(
@@ -232,4 +234,9 @@ export class ProviderCore {
       cause: error,
     });
   }
+}
+
+/** The request's warnings first, then the response's. */
+function withWarnings(request: readonly Warning[], response: readonly Warning[] | undefined): Warning[] {
+  return response ? [...request, ...response] : [...request];
 }

@@ -50,8 +50,7 @@ export function layersFor(
   // Inside retry: every attempt takes budget and a slot, and every 429 reaches the adaptive limit.
   const inner: Middleware[] = [];
   if (options.rateLimit) {
-    const estimate = (request: unknown) =>
-      adapter.countRequestTokensLocally(request as NormalizedRequest).inputTokens;
+    const estimate = (request: NormalizedRequest) => adapter.countRequestTokensLocally(request).inputTokens;
     inner.push(rateLimitMiddleware(options.rateLimit, estimate));
   }
   const retryObserver: RetryObserver =

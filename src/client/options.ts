@@ -8,11 +8,11 @@ import type { CacheSettings } from '../middleware/cache/index.ts';
 import type { Logger } from '../middleware/logging.ts';
 import type { RateLimitOptions } from '../middleware/rate-limit.ts';
 import type { TracingOptions } from '../middleware/tracing.ts';
-import type { MediaDownloadOptions } from './media-download.ts';
 import type { Middleware } from '../middleware/types.ts';
 import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
+import type { MediaDownloadOptions } from './media-download.ts';
 
 export interface RetrySettings {
   /** Delay before the first retry when the server gives no hint, before jitter. Default 500. */

@@ -7,6 +7,7 @@
  */
 import type { ModelCapabilities } from '../providers/provider.ts';
 import { isObjectSchema } from '../schema/json-schema.ts';
+import { dropOptionalNulls } from '../schema/openai-strict.ts';
 import { PartialJsonParser } from '../schema/partial-json.ts';
 import { createValidator, formatIssues, type Validator } from '../schema/validate.ts';
 import {
@@ -69,6 +70,8 @@ interface Plan<T> {
   toolName: string;
   /** The schema was not an object at its root, so the answer is wrapped in `{ value }`. */
   wrapped: boolean;
+  /** The caller's schema as JSON Schema (to undo strict mode's nulls for optional properties). */
+  json: JsonSchema;
   validate: Validator<T>;
 }
 
@@ -140,7 +143,14 @@ function plan<T>(target: ObjectTarget, given: ObjectRequest<T>, operation: strin
   if (chosen === 'native' && description === undefined && request.responseFormat?.type === 'json-schema') {
     delete request.responseFormat.description;
   }
-  return { request, mode: chosen, toolName, wrapped, validate: createValidator(schema) as Validator<T> };
+  return {
+    request,
+    mode: chosen,
+    toolName,
+    wrapped,
+    json,
+    validate: createValidator(schema) as Validator<T>,
+  };
 }
 
 function errorOptions(result: CompletionResult) {
@@ -198,7 +208,7 @@ async function validated<T>(result: CompletionResult, planned: Plan<T>): Promise
     );
   }
   if (planned.wrapped) value = isRecord(value) ? value.value : undefined;
-  const outcome = await planned.validate(value);
+  const outcome = await planned.validate(dropOptionalNulls(planned.json, value));
   if (!outcome.ok) {
     throw new LLMOutputValidationError(
       `The model's answer does not match the schema: ${formatIssues(outcome.issues)}`,

@@ -5,12 +5,14 @@
  * calling a tool or `maxSteps` calls have been made.
  */
 import { abortError } from '../http/abort.ts';
+import { dropOptionalNulls } from '../schema/openai-strict.ts';
 import { createValidator, formatIssues, type Validator } from '../schema/validate.ts';
 import { LLMBadRequestError } from '../spec/errors.ts';
 import { isRecord } from '../spec/json.ts';
 import type { ChatMessage, ToolCall } from '../spec/messages.ts';
-import type { InferSchema, SchemaInput, ToolDefinition } from '../spec/tools.ts';
+import type { InferSchema, JsonSchema, SchemaInput, ToolDefinition } from '../spec/tools.ts';
 import type { CompletionRequest, CompletionResult, Usage } from '../spec/types.ts';
+import { jsonSchemaOf } from './conversation.ts';
 
 export interface ToolExecutionContext {
   toolCallId: string;
@@ -116,12 +118,16 @@ export async function runTools(target: ToolLoopTarget, request: RunToolsRequest)
       `runTools: \`maxSteps\` must be a positive integer (got ${String(maxSteps)})`,
     );
   }
-  const byName = new Map<string, { tool: ExecutableTool; validate: Validator }>();
+  const byName = new Map<string, { tool: ExecutableTool; validate: Validator; json: JsonSchema }>();
   tools.forEach((candidate, index) => {
     if (!isRecord(candidate) || typeof candidate.execute !== 'function') {
       throw new LLMBadRequestError(`runTools: \`tools[${index}].execute\` must be a function`);
     }
-    byName.set(candidate.name, { tool: candidate, validate: createValidator(candidate.parameters) });
+    byName.set(candidate.name, {
+      tool: candidate,
+      validate: createValidator(candidate.parameters),
+      json: jsonSchemaOf(candidate.parameters, `tools[${index}].parameters`),
+    });
   });
   const definitions: ToolDefinition[] = tools.map(({ execute: _execute, ...definition }) => definition);
   const messages: ChatMessage[] = [...(given ?? [])];
@@ -161,7 +167,7 @@ export async function runTools(target: ToolLoopTarget, request: RunToolsRequest)
 
 async function execute(
   call: ToolCall,
-  byName: ReadonlyMap<string, { tool: ExecutableTool; validate: Validator }>,
+  byName: ReadonlyMap<string, { tool: ExecutableTool; validate: Validator; json: JsonSchema }>,
   context: ToolExecutionContext,
 ): Promise<ToolResult> {
   const base = { toolCallId: call.id, toolName: call.name };
@@ -186,7 +192,8 @@ async function execute(
   } catch (error) {
     return failed(undefined, `The arguments are not valid JSON: ${(error as Error).message}`, error);
   }
-  const outcome = await entry.validate(args);
+  // Strict mode makes optional arguments required and nullable: its nulls are not the caller's.
+  const outcome = await entry.validate(dropOptionalNulls(entry.json, args));
   if (!outcome.ok) {
     return failed(
       args,

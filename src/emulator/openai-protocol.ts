@@ -5,22 +5,10 @@
  */
 
 import type { Json } from '../spec/json.ts';
-import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
+import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { embeddingDimension, embedText, toBase64 } from './embeddings.ts';
-import {
-  corruptBody,
-  type Exchange,
-  headerOf,
-  nextRequestId,
-  sendJson,
-  stallForever,
-  startSse,
-  wait,
-  writeRaw,
-} from './exchange.ts';
-import { baseReply, shapeReply, streamPieces } from './replies.ts';
-
-type Flavor = 'openai' | 'azure';
+import { corruptBody, type Exchange, headerOf, nextRequestId, sendJson, wait } from './exchange.ts';
+import { chat, type Flavor, openaiError } from './openai-chat.ts';
 
 const MODELS = [
   'gpt-4.1-mini',
@@ -32,15 +20,6 @@ const MODELS = [
   'text-embedding-3-small',
   'text-embedding-3-large',
 ];
-
-function openaiError(
-  message: string,
-  type: string | null,
-  code: string | null,
-  param: string | null = null,
-): Json {
-  return { error: { message, type, param, code } };
-}
 
 function commonHeaders(flavor: Flavor, requestId: string): Record<string, string> {
   const headers: Record<string, string> = { 'x-request-id': requestId, 'openai-processing-ms': '1' };
@@ -271,186 +250,6 @@ async function answerFault(
     default:
       return false;
   }
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((part) => (typeof part === 'object' && part && 'text' in part ? String(part.text) : ''))
-      .join('');
-  }
-  return '';
-}
-
-async function chat(
-  exchange: Exchange,
-  flavor: Flavor,
-  body: Json,
-  model: string,
-  headers: Record<string, string>,
-) {
-  if (!Array.isArray(body.messages) || body.messages.length === 0) {
-    sendJson(
-      exchange,
-      400,
-      openaiError(
-        "Missing required parameter: 'messages'.",
-        'invalid_request_error',
-        'missing_required_parameter',
-        'messages',
-      ),
-      headers,
-    );
-    return;
-  }
-  const messages = (body.messages as Json[]).map((message) => ({
-    role: String(message.role) as 'user',
-    content: textOf(message.content),
-  }));
-  const promptTokens = countOpenAIChatTokens(messages, model);
-  if (exchange.contextWindow !== undefined && promptTokens > exchange.contextWindow) {
-    sendJson(
-      exchange,
-      400,
-      openaiError(
-        `This model's maximum context length is ${exchange.contextWindow} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
-        'invalid_request_error',
-        'context_length_exceeded',
-        'messages',
-      ),
-      headers,
-    );
-    return;
-  }
-  const lastUser = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
-  const forced = headerOf(exchange, 'x-emulator-reply');
-  const stop =
-    typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? (body.stop as string[]) : [];
-  const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
-  const reply = shapeReply(
-    forced ?? baseReply(JSON.stringify([model, messages]), lastUser),
-    model,
-    maxTokens,
-    stop,
-  );
-  let finishReason: string = reply.finishReason;
-  let text = reply.text;
-  if (exchange.fault === 'content-filter') {
-    finishReason = 'content_filter';
-    text = '';
-  }
-  const completionTokens = countOpenAITokens(text, model);
-  const usage = {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: {
-      reasoning_tokens: 0,
-      audio_tokens: 0,
-      accepted_prediction_tokens: 0,
-      rejected_prediction_tokens: 0,
-    },
-  };
-  const id = `chatcmpl-emu${headers['x-request-id']!.replace(/^req_/, '')}`;
-  const created = Math.floor(Date.now() / 1000);
-  const filterResults =
-    flavor === 'azure'
-      ? {
-          hate: { filtered: false, severity: 'safe' },
-          self_harm: { filtered: false, severity: 'safe' },
-          sexual: { filtered: false, severity: 'safe' },
-          violence: { filtered: false, severity: 'safe' },
-        }
-      : undefined;
-  await wait(exchange.timing.latencyMs);
-
-  if (body.stream !== true) {
-    const completion: Json = {
-      id,
-      object: 'chat.completion',
-      created,
-      model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: text, refusal: null, annotations: [] },
-          logprobs: null,
-          finish_reason: finishReason,
-          ...(filterResults ? { content_filter_results: filterResults } : {}),
-        },
-      ],
-      usage,
-      service_tier: 'default',
-      system_fingerprint: 'fp_emulator',
-      ...(filterResults
-        ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: filterResults }] }
-        : {}),
-    };
-    const json = JSON.stringify(completion);
-    if (corruptBody(exchange, json, headers)) return;
-    return sendJson(exchange, 200, json, headers);
-  }
-
-  const includeUsage = (body.stream_options as Json | undefined)?.include_usage === true;
-  const base = {
-    id,
-    object: 'chat.completion.chunk',
-    created,
-    model,
-    service_tier: 'default',
-    system_fingerprint: 'fp_emulator',
-  };
-  const chunk = (choices: Json[], extra: Json = {}) =>
-    `data: ${JSON.stringify({ ...base, choices, ...(includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
-  startSse(exchange, headers);
-  if (exchange.fault === 'malformed') {
-    writeRaw(
-      exchange,
-      `data: {"id":"${id}","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel\n\n`,
-    );
-    exchange.res.end();
-    return;
-  }
-  await wait(exchange.timing.timeToFirstTokenMs);
-  writeRaw(
-    exchange,
-    chunk([
-      {
-        index: 0,
-        delta: { role: 'assistant', content: '', refusal: null },
-        logprobs: null,
-        finish_reason: null,
-      },
-    ]),
-  );
-  const gap = exchange.timing.tokensPerSecond > 0 ? 1000 / exchange.timing.tokensPerSecond : 0;
-  let sent = 0;
-  for (const piece of streamPieces(text)) {
-    if (sent === 2 && exchange.fault === 'stall') return stallForever(exchange);
-    if (sent === 2 && exchange.fault === 'stream-error') {
-      writeRaw(
-        exchange,
-        `data: ${JSON.stringify(openaiError('The server had an error while processing your request. Sorry about that!', 'server_error', null))}\n\n`,
-      );
-      exchange.res.end();
-      return;
-    }
-    if (sent > 0 && gap > 0) await wait(gap);
-    if (
-      !writeRaw(
-        exchange,
-        chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]),
-      )
-    )
-      return;
-    sent++;
-  }
-  writeRaw(exchange, chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }]));
-  if (includeUsage) writeRaw(exchange, `data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
-  writeRaw(exchange, 'data: [DONE]\n\n');
-  exchange.res.end();
 }
 
 async function embeddings(exchange: Exchange, body: Json, model: string, headers: Record<string, string>) {

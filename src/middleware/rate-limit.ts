@@ -10,6 +10,7 @@
  */
 import { abortError, sleep } from '../http/abort.ts';
 import { type HeaderMap, headerValue } from '../http/retry-timing.ts';
+import type { NormalizedRequest } from '../providers/provider.ts';
 import { isLLMError } from '../spec/errors.ts';
 import type { CallInfo, Middleware } from './types.ts';
 
@@ -213,7 +214,7 @@ export function limiterFor(
  */
 export function rateLimitMiddleware(
   options: RateLimitOptions,
-  estimateTokens: (request: { messages: Array<{ content: string }> }) => number,
+  estimateTokens: (request: NormalizedRequest) => number,
 ): Middleware {
   const run = async <T>(
     call: CallInfo,

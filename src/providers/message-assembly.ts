@@ -91,8 +91,9 @@ export class MessageAssembler {
       if (part.type === 'tool-call') break;
     }
     if (!target) {
-      target = { type, text: '' };
-      this.parts.push(target);
+      const created: AssistantContentPart = { type, text: '' };
+      this.parts.push(created);
+      target = created;
       if (type === 'reasoning') this.#hasReasoning = true;
     }
     const metadata = (target.providerMetadata ??= {});

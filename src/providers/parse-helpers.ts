@@ -6,6 +6,7 @@
 import type { LLMInvalidResponseError } from '../spec/errors.ts';
 import type { FinishEvent, FinishReason, Usage } from '../spec/types.ts';
 import { invalidResponse } from './error-helpers.ts';
+import type { MessageAssembler } from './message-assembly.ts';
 import type { CallContext } from './provider.ts';
 
 /**
@@ -36,15 +37,27 @@ export interface FinishParts {
   usage?: Usage | undefined;
   model?: string | undefined;
   id?: string | undefined;
+  /** The model's refusal, when it refused. */
+  refusal?: string | undefined;
 }
 
-/** The stream's closing event, with the request id the response headers gave. */
-export function finishEvent(parts: FinishParts, context: CallContext): FinishEvent {
+/**
+ * The stream's closing event: the whole assistant message from `assembler`, `tool-calls` as the finish
+ * reason whenever the model called a tool, and the request id the response headers gave.
+ */
+export function finishEvent(
+  parts: FinishParts,
+  context: CallContext,
+  assembler: MessageAssembler,
+): FinishEvent {
   const event: FinishEvent = {
     type: 'finish',
-    finishReason: parts.finishReason,
+    finishReason: assembler.finishReason(parts.finishReason),
     usage: parts.usage ?? noUsage(),
+    message: assembler.message(),
   };
+  if (parts.refusal !== undefined) event.refusal = parts.refusal;
+  if (assembler.warnings.length > 0) event.warnings = assembler.warnings;
   if (parts.rawFinishReason !== undefined) event.rawFinishReason = parts.rawFinishReason;
   if (parts.model !== undefined) event.model = parts.model;
   if (parts.id !== undefined) event.id = parts.id;

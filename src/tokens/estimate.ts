@@ -5,7 +5,7 @@
  * other wide characters. Expect ±15% on English prose; use a provider's counting endpoint when exactness
  * matters (`countRequestTokens`).
  */
-import type { ChatMessage } from '../spec/types.ts';
+import { type CountableMessage, contentText } from './message-text.ts';
 
 export function estimateTokens(text: string): number {
   let weight = 0;
@@ -22,8 +22,8 @@ export function estimateTokens(text: string): number {
 }
 
 /** Messages plus about 4 tokens of framing each, and 3 to prime the reply. */
-export function estimateMessagesTokens(messages: readonly ChatMessage[]): number {
+export function estimateMessagesTokens(messages: readonly CountableMessage[]): number {
   let total = 3;
-  for (const message of messages) total += 4 + estimateTokens(message.content);
+  for (const message of messages) total += 4 + estimateTokens(contentText(message.content));
   return total;
 }

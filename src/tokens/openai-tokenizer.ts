@@ -6,7 +6,9 @@
  * the API does with user content (gpt-tokenizer would otherwise only recognise it at the very start).
  */
 import { createRequire } from 'node:module';
-import type { ChatMessage } from '../spec/types.ts';
+import { type CountableMessage, contentText } from './message-text.ts';
+
+export type { CountableMessage };
 
 export type OpenAIEncodingName = 'o200k_base' | 'cl100k_base';
 
@@ -46,10 +48,11 @@ export function countOpenAITokens(text: string, model: string): number {
  * Tokens a chat request takes as input, as OpenAI bills it: every message costs its content and role plus
  * 3 tokens of framing (1 more with a name), and the reply is primed with 3 more.
  */
-export function countOpenAIChatTokens(messages: readonly ChatMessage[], model: string): number {
+export function countOpenAIChatTokens(messages: readonly CountableMessage[], model: string): number {
   let total = 3;
   for (const message of messages) {
-    total += 3 + countOpenAITokens(message.role, model) + countOpenAITokens(message.content, model);
+    total +=
+      3 + countOpenAITokens(message.role, model) + countOpenAITokens(contentText(message.content), model);
     if (message.name) total += 1 + countOpenAITokens(message.name, model);
   }
   return total;

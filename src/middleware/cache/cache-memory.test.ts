@@ -67,7 +67,16 @@ describe('cache: completions', () => {
       { ...base, seed: 7 },
       { ...base, prompt: 'vary me!' },
       { ...base, system: 'Be brief.' },
-      { ...base, providerOptions: { user: 'u-1' } },
+      { ...base, providerOptions: { openai: { user: 'u-1' } } },
+      { ...base, tools: [{ name: 'f', parameters: { type: 'object', properties: {} } }] },
+      {
+        ...base,
+        tools: [{ name: 'f', parameters: { type: 'object', properties: {} } }],
+        toolChoice: 'required',
+      },
+      { ...base, responseFormat: { type: 'json' } },
+      { ...base, reasoning: { effort: 'low' } },
+      { ...base, parallelToolCalls: false },
     ];
     for (const variant of variants) {
       const count = received(emulator, CHAT);

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { NormalizedRequest } from '../../providers/provider.ts';
 import type { CallInfo } from '../types.ts';
 
-const VERSION = 'v1';
+/** Bumped when the shape of what is hashed or stored changes (v2: messages in parts, tools, formats). */
+const VERSION = 'v2';
 
 export function namespaceOf(call: CallInfo, namespace: string | undefined): string {
   return namespace ?? `tenant-${call.credentialHash}`;
@@ -23,18 +24,18 @@ export function completionKey(
     VERSION,
     call.provider,
     request.model,
-    request.messages.map((message) => [
-      message.role,
-      message.content,
-      message.name ?? null,
-      message.toolCallId ?? null,
-    ]),
+    request.messages,
     request.temperature ?? null,
     request.maxTokens ?? null,
     request.topP ?? null,
     request.stop ?? null,
     request.seed ?? null,
     request.providerOptions ?? null,
+    request.tools ?? null,
+    request.toolChoice ?? null,
+    request.parallelToolCalls ?? null,
+    request.responseFormat ?? null,
+    request.reasoning ?? null,
   ]);
   return `${namespace}:${kind}:${createHash('sha256').update(material).digest('hex')}`;
 }

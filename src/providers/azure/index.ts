@@ -1,13 +1,14 @@
 /** The Azure OpenAI provider: OpenAI's wire format at deployment URLs, with Azure's auth and errors. */
 import { SseDecoder } from '../../http/sse.ts';
-import type { PreparedRequest } from '../../http/transport.ts';
-import { countOpenAIChatTokens, countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
+import { countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
 import { USER_AGENT } from '../config-helpers.ts';
+import { openAICapabilities } from '../openai/capabilities.ts';
 import { openAIEmbeddings } from '../openai/embeddings.ts';
 import { chatCompletionBody } from '../openai/request.ts';
 import { parseOpenAIChatCompletion } from '../openai/response.ts';
 import { OpenAIStreamParser } from '../openai/stream.ts';
-import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import { countOpenAIRequestTokens } from '../openai/token-count.ts';
+import type { NormalizedRequest, PreparedCompletion, ProviderAdapter } from '../provider.ts';
 import { mapAzureError } from './errors.ts';
 import { azureDeploymentUrl, azureMaxTokensField } from './request.ts';
 
@@ -34,18 +35,25 @@ export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdap
     name: 'azure',
     origin: new URL(settings.endpoint).origin,
     requestIdHeaders: ['apim-request-id', 'x-request-id'],
-    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedCompletion {
       const headers = stream ? streamHeaders : jsonHeaders;
-      return {
+      const { body, warnings } = chatCompletionBody(request, stream, {
+        provider: 'azure',
+        maxTokensField: azureMaxTokensField(request.model),
+        includeModel: false,
+        replayReasoning: false,
+      });
+      const prepared: PreparedCompletion = {
         url: azureDeploymentUrl(settings, request.model, 'chat/completions'),
         method: 'POST',
         headers: request.headers ? { ...headers, ...request.headers } : headers,
-        body: chatCompletionBody(request, stream, {
-          maxTokensField: azureMaxTokensField(request.model),
-          includeModel: false,
-        }),
+        body,
       };
+      if (warnings.length > 0) prepared.warnings = warnings;
+      return prepared;
     },
+    // The deployment name usually carries the model's; an unknown one is assumed current.
+    capabilities: openAICapabilities,
     parseCompletion: parseOpenAIChatCompletion,
     createStreamDecoder: () => new SseDecoder(),
     createStreamParser: (context) => new OpenAIStreamParser(context),
@@ -58,10 +66,6 @@ export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdap
     mapError: mapAzureError,
     countTokens: countOpenAITokens,
     tokenCountExact: true,
-    countRequestTokensLocally: (request) => ({
-      inputTokens: countOpenAIChatTokens(request.messages, request.model),
-      exact: true,
-      source: 'tokenizer',
-    }),
+    countRequestTokensLocally: countOpenAIRequestTokens,
   };
 }

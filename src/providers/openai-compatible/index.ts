@@ -3,6 +3,7 @@
  * Together, OpenRouter, llama.cpp, …). The key is optional; `max_tokens` and float embeddings are used
  * because they are what such servers understand most widely.
  */
+import { compatibleCapabilities } from '../openai/capabilities.ts';
 import { createOpenAIAdapter } from '../openai/index.ts';
 import type { ProviderAdapter } from '../provider.ts';
 
@@ -20,5 +21,7 @@ export function createOpenAICompatibleAdapter(settings: OpenAICompatibleSettings
     headers: settings.headers,
     maxTokensField: 'max_tokens',
     embeddingEncoding: 'float',
+    capabilities: compatibleCapabilities,
+    replayReasoning: true,
   });
 }

@@ -1,15 +1,21 @@
 /** The OpenAI provider (and, with other settings, any OpenAI-compatible server). */
 import { SseDecoder } from '../../http/sse.ts';
-import type { PreparedRequest } from '../../http/transport.ts';
 import type { ProviderName } from '../../spec/types.ts';
-import { countOpenAIChatTokens, countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
+import { countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
 import { trimSlash, USER_AGENT } from '../config-helpers.ts';
-import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import type {
+  ModelCapabilities,
+  NormalizedRequest,
+  PreparedCompletion,
+  ProviderAdapter,
+} from '../provider.ts';
+import { openAICapabilities } from './capabilities.ts';
 import { openAIEmbeddings } from './embeddings.ts';
 import { mapOpenAIError } from './errors.ts';
 import { chatCompletionBody, type OpenAIBodyOptions } from './request.ts';
 import { parseOpenAIChatCompletion } from './response.ts';
 import { OpenAIStreamParser } from './stream.ts';
+import { countOpenAIRequestTokens } from './token-count.ts';
 
 export interface OpenAIAdapterSettings {
   name: Extract<ProviderName, 'openai' | 'openai-compatible'>;
@@ -22,6 +28,10 @@ export interface OpenAIAdapterSettings {
   maxTokensField: OpenAIBodyOptions['maxTokensField'];
   /** `base64` cuts the bytes on the wire; some compatible servers only speak `float`. */
   embeddingEncoding: 'base64' | 'float';
+  /** What a model can do (default: OpenAI's own models). */
+  capabilities?: (model: string) => ModelCapabilities;
+  /** Send assistant reasoning back as `reasoning_content` (compatible servers). Default false. */
+  replayReasoning?: boolean;
 }
 
 export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAdapter {
@@ -33,21 +43,30 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAd
   Object.assign(common, settings.headers);
   const jsonHeaders = { ...common, accept: 'application/json' };
   const streamHeaders = { ...common, accept: 'text/event-stream' };
-  const bodyOptions: OpenAIBodyOptions = { maxTokensField: settings.maxTokensField, includeModel: true };
+  const bodyOptions: OpenAIBodyOptions = {
+    provider: settings.name,
+    maxTokensField: settings.maxTokensField,
+    includeModel: true,
+    replayReasoning: settings.replayReasoning ?? false,
+  };
 
   return {
     name: settings.name,
     origin: new URL(base).origin,
     requestIdHeaders: ['x-request-id'],
-    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedCompletion {
       const headers = stream ? streamHeaders : jsonHeaders;
-      return {
+      const { body, warnings } = chatCompletionBody(request, stream, bodyOptions);
+      const prepared: PreparedCompletion = {
         url: `${base}/chat/completions`,
         method: 'POST',
         headers: request.headers ? { ...headers, ...request.headers } : headers,
-        body: chatCompletionBody(request, stream, bodyOptions),
+        body,
       };
+      if (warnings.length > 0) prepared.warnings = warnings;
+      return prepared;
     },
+    capabilities: settings.capabilities ?? openAICapabilities,
     parseCompletion: parseOpenAIChatCompletion,
     createStreamDecoder: () => new SseDecoder(),
     createStreamParser: (context) => new OpenAIStreamParser(context),
@@ -55,10 +74,6 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAd
     mapError: mapOpenAIError,
     countTokens: countOpenAITokens,
     tokenCountExact: true,
-    countRequestTokensLocally: (request) => ({
-      inputTokens: countOpenAIChatTokens(request.messages, request.model),
-      exact: true,
-      source: 'tokenizer',
-    }),
+    countRequestTokensLocally: countOpenAIRequestTokens,
   };
 }

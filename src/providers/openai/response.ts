@@ -3,8 +3,9 @@
  * `raw`; missing optional fields get neutral values; only a body with no usable shape is an error.
  */
 import { isRecord, type Json } from '../../spec/json.ts';
-import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import type { CompletionResult, FinishReason, Usage } from '../../spec/types.ts';
 import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
+import { MessageAssembler } from '../message-assembly.ts';
 import { noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
@@ -46,24 +47,9 @@ export function mapOpenAIUsage(usage: unknown): Usage {
   return result;
 }
 
-function toolCallsOf(message: Json): ToolCall[] | undefined {
-  if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0) return undefined;
-  const calls: ToolCall[] = [];
-  for (const call of message.tool_calls) {
-    if (!isRecord(call)) continue;
-    const fn = isRecord(call.function) ? call.function : {};
-    calls.push({
-      id: typeof call.id === 'string' ? call.id : '',
-      name: typeof fn.name === 'string' ? fn.name : '',
-      arguments: typeof fn.arguments === 'string' ? fn.arguments : '',
-    });
-  }
-  return calls;
-}
-
 /**
- * A chat completion → our result. The text is the first choice's content; a refusal (content null,
- * `refusal` set) becomes the text with finish reason `content-filter`.
+ * A chat completion → our result, from its first choice: text, refusal, tool calls and (from compatible
+ * servers that return it) reasoning, in the order a model produces them.
  */
 export function parseOpenAIChatCompletion(body: unknown, context: CallContext): CompletionResult {
   const choices = isRecord(body) ? body.choices : undefined;
@@ -72,6 +58,10 @@ export function parseOpenAIChatCompletion(body: unknown, context: CallContext): 
   }
   const choice = (choices.find((c) => isRecord(c) && (c.index ?? 0) === 0) ?? choices[0]) as Json | undefined;
   const message = isRecord(choice?.message) ? choice.message : {};
+  const assembler = new MessageAssembler();
+  // vLLM, DeepSeek and llama.cpp call it `reasoning_content`; Ollama's /v1 and OpenRouter `reasoning`.
+  const reasoning = message.reasoning_content ?? message.reasoning;
+  if (typeof reasoning === 'string' && reasoning.length > 0) assembler.addReasoning(reasoning);
   // Legacy `/v1/completions` choices carry `text` instead of a message; read both.
   const content =
     typeof message.content === 'string'
@@ -81,20 +71,39 @@ export function parseOpenAIChatCompletion(body: unknown, context: CallContext): 
         : '';
   const refusal =
     typeof message.refusal === 'string' && message.refusal.length > 0 ? message.refusal : undefined;
+  // A refusal with no content is the answer's text too (and `refusal` says it was one).
+  assembler.addText(content || refusal || '');
+  if (Array.isArray(message.tool_calls)) {
+    for (const call of message.tool_calls) {
+      if (!isRecord(call)) continue;
+      const fn = isRecord(call.function) ? call.function : {};
+      const args = fn.arguments;
+      assembler.addToolCall(
+        typeof call.id === 'string' ? call.id : undefined,
+        typeof fn.name === 'string' ? fn.name : '',
+        // Some compatible servers send the arguments as an object.
+        typeof args === 'string' ? args : args === undefined || args === null ? '' : JSON.stringify(args),
+      );
+    }
+  }
   const rawFinishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : undefined;
   const result: CompletionResult = {
-    text: content || refusal || '',
-    finishReason: refusal && !content ? 'content-filter' : mapOpenAIFinishReason(rawFinishReason),
+    text: assembler.text,
+    message: assembler.message(),
+    toolCalls: assembler.toolCalls(),
+    finishReason:
+      refusal && !content ? 'content-filter' : assembler.finishReason(mapOpenAIFinishReason(rawFinishReason)),
     usage: mapOpenAIUsage(body.usage),
     model: typeof body.model === 'string' && body.model ? body.model : context.model,
     id: typeof body.id === 'string' ? body.id : '',
     provider: context.provider,
     raw: body,
   };
+  if (assembler.reasoning !== undefined) result.reasoning = assembler.reasoning;
+  if (refusal !== undefined) result.refusal = refusal;
+  if (assembler.warnings.length > 0) result.warnings = assembler.warnings;
   if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
   if (context.requestId !== undefined) result.requestId = context.requestId;
-  const toolCalls = toolCallsOf(message);
-  if (toolCalls) result.toolCalls = toolCalls;
   return result;
 }
 

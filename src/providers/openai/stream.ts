@@ -2,18 +2,30 @@
  * Chat Completions SSE → our stream events. One JSON.parse per event and no validation on the hot path;
  * only choice 0 is surfaced (as for the non-streaming text). Usage comes from the final `choices: []`
  * chunk that `stream_options.include_usage` asks for.
+ *
+ * Tool calls are assembled by their `index` (falling back to the `id`, then to the call in progress, for
+ * compatible servers that omit or repeat indexes) and each ends — one `tool-call` event — when the
+ * finish reason or `[DONE]` arrives, never when its arguments happen to parse.
  */
 import type { SseEvent } from '../../http/sse.ts';
 import type { FinishEvent, StreamEvent, Usage } from '../../spec/types.ts';
+import { MessageAssembler } from '../message-assembly.ts';
 import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapOpenAIStreamError } from './errors.ts';
 import { mapOpenAIFinishReason, mapOpenAIUsage } from './response.ts';
 
+interface ToolCallDelta {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string | Record<string, unknown> };
+}
 interface Delta {
   content?: string | null;
   refusal?: string | null;
-  tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }>;
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+  tool_calls?: ToolCallDelta[];
 }
 interface Chunk {
   id?: string;
@@ -26,11 +38,16 @@ interface Chunk {
 export class OpenAIStreamParser implements StreamParser {
   done = false;
   #finishReason: string | undefined;
-  #refused = false;
+  #refusal: string | undefined;
+  #hasContent = false;
   #usage: Usage | undefined;
   #id: string | undefined;
   #model: string | undefined;
   readonly #context: CallContext;
+  readonly #assembler = new MessageAssembler();
+  /** Provider key → our key for each call, and the ids seen at each key. */
+  readonly #callIds = new Map<string | number, string>();
+  #latestCall: string | number | undefined;
 
   constructor(context: CallContext) {
     this.#context = context;
@@ -40,6 +57,7 @@ export class OpenAIStreamParser implements StreamParser {
     const data = event.data;
     if (data === '[DONE]') {
       this.done = true;
+      this.#assembler.endOpenToolCalls(out);
       return;
     }
     const chunk = parseFrameJson(data, this.#context) as Chunk;
@@ -55,41 +73,56 @@ export class OpenAIStreamParser implements StreamParser {
       if ((choice.index ?? 0) !== 0) continue;
       const delta = choice.delta;
       if (delta) {
-        if (delta.content) out.push({ type: 'text-delta', text: delta.content });
-        else if (delta.refusal) {
-          this.#refused = true;
-          out.push({ type: 'text-delta', text: delta.refusal });
+        const reasoning = delta.reasoning_content ?? delta.reasoning;
+        if (reasoning) this.#assembler.addReasoning(reasoning, out);
+        if (delta.content) {
+          this.#hasContent = true;
+          this.#assembler.addText(delta.content, out);
+        } else if (delta.refusal) {
+          this.#refusal = (this.#refusal ?? '') + delta.refusal;
+          this.#assembler.addText(delta.refusal, out);
         }
-        if (delta.tool_calls) {
-          for (const call of delta.tool_calls) {
-            const event: StreamEvent = {
-              type: 'tool-call-delta',
-              index: call.index ?? 0,
-              argumentsDelta: call.function?.arguments ?? '',
-            };
-            if (call.id) event.id = call.id;
-            if (call.function?.name) event.name = call.function.name;
-            out.push(event);
-          }
-        }
-      } else if (choice.text) out.push({ type: 'text-delta', text: choice.text }); // legacy completions
-      if (choice.finish_reason) this.#finishReason = choice.finish_reason;
+        if (delta.tool_calls) for (const call of delta.tool_calls) this.#toolCall(call, out);
+      } else if (choice.text) this.#assembler.addText(choice.text, out); // legacy completions
+      if (choice.finish_reason) {
+        this.#finishReason = choice.finish_reason;
+        this.#assembler.endOpenToolCalls(out);
+      }
     }
+  }
+
+  #toolCall(call: ToolCallDelta, out: StreamEvent[]): void {
+    const id = call.id || undefined; // some servers send `id: ""` on continuations
+    let key: string | number | undefined = call.index ?? id ?? this.#latestCall;
+    if (key === undefined) key = 0;
+    const seen = this.#callIds.get(key);
+    // A new id at an index already in use is a new call (servers that reuse index 0 for every call).
+    if (id !== undefined && seen !== undefined && seen !== id) key = `${key}:${id}`;
+    if (id !== undefined) this.#callIds.set(key, id);
+    this.#latestCall = key;
+    const name = call.function?.name || undefined;
+    const args = call.function?.arguments;
+    this.#assembler.startToolCall(key, id, name, out);
+    const text = typeof args === 'string' ? args : args ? JSON.stringify(args) : '';
+    this.#assembler.addToolCallArguments(key, text, out, name);
   }
 
   finish(): FinishEvent {
     if (!this.done && this.#finishReason === undefined) {
       throw streamEndedEarly(this.#context, 'no finish_reason, no [DONE]');
     }
+    const refusedOnly = this.#refusal !== undefined && !this.#hasContent;
     return finishEvent(
       {
-        finishReason: this.#refused ? 'content-filter' : mapOpenAIFinishReason(this.#finishReason),
+        finishReason: refusedOnly ? 'content-filter' : mapOpenAIFinishReason(this.#finishReason),
         rawFinishReason: this.#finishReason,
         usage: this.#usage,
         model: this.#model,
         id: this.#id,
+        refusal: this.#refusal,
       },
       this.#context,
+      this.#assembler,
     );
   }
 }
