@@ -5,16 +5,9 @@
  * the shared planner, whole or streamed, with the rules and error messages of the real service.
  */
 import { createHash } from 'node:crypto';
-import { isRecord, type Json } from '../spec/json.ts';
+import type { Json } from '../spec/json.ts';
 import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
-import {
-  base64Bytes,
-  jsonText,
-  type Plan,
-  planReply,
-  type ReceivedMedia,
-  type Turn,
-} from './conversation.ts';
+import { jsonText, type Plan, planReply, type Turn } from './conversation.ts';
 import {
   corruptBody,
   type Exchange,

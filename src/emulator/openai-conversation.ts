@@ -214,7 +214,12 @@ function checkStrict(schema: Json, what: string): void {
   if (schema.type !== 'object')
     fail('', `schema must be a JSON Schema of 'type: "object"', got 'type: "${String(schema.type)}"'.`);
   const visit = (node: unknown, context: string[]) => {
-    if (Array.isArray(node)) return node.forEach((item, i) => visit(item, [...context, String(i)]));
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        visit(item, [...context, String(i)]);
+      });
+      return;
+    }
     if (!isRecord(node)) return;
     if (isRecord(node.properties)) {
       if (node.additionalProperties !== false) {

@@ -96,8 +96,8 @@ export class MessageAssembler {
       target = created;
       if (type === 'reasoning') this.#hasReasoning = true;
     }
-    const metadata = (target.providerMetadata ??= {});
-    metadata[provider] = { ...metadata[provider], ...fields };
+    target.providerMetadata ??= {};
+    target.providerMetadata[provider] = { ...target.providerMetadata[provider], ...fields };
   }
 
   #append(type: 'text' | 'reasoning', delta: string): void {

@@ -120,7 +120,7 @@ export class PartialJsonParser {
       if (char === '}' && !frame.filled) return this.#close('}');
       return this.#fail(`expected a key, got ${JSON.stringify(char)}`);
     }
-    if (frame && frame.filled) {
+    if (frame?.filled) {
       if (char === ',') {
         frame.filled = false;
         if (!Array.isArray(frame.draft)) frame.expectKey = true;
