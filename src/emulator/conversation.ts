@@ -6,7 +6,8 @@
  *   turn: the tool the choice names; otherwise every offered tool whose name appears in the last user text
  *   (several → parallel calls); otherwise the first tool. Arguments are a deterministic instance of the
  *   tool's schema.
- * - A conversation that ends with tool results gets text quoting each result.
+ * - A conversation that ends with tool results gets text quoting each result (unless the choice forces a
+ *   call: `required` or a named tool).
  * - A response schema gets a deterministic JSON instance of it; JSON mode gets a small JSON object.
  * - Reasoning, when asked for, comes first, with a signature (an HMAC of its text) that a later turn must
  *   send back unaltered.
@@ -86,7 +87,9 @@ function chooseTools(turn: Turn): TurnTool[] {
 /** What to answer. */
 export function planReply(turn: Turn, forcedText?: string): Plan {
   const reasoning = turn.reasoning ? reasoningFor(turn) : undefined;
-  if (turn.toolResults && turn.toolResults.length > 0) {
+  // A forced choice (`required`, a named tool) calls a tool whatever came before, as the real services do.
+  const forced = turn.toolChoice === 'required' || typeof turn.toolChoice === 'object';
+  if (turn.toolResults && turn.toolResults.length > 0 && !forced) {
     const quoted = turn.toolResults
       .map(
         (result) =>
