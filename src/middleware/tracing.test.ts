@@ -98,19 +98,32 @@ describe('tracing', () => {
 
     const result = await capturing.complete({ prompt: 'captured prompt', system: 'Be brief.' });
     const span = onlySpan();
+    // The GenAI conventions' message shape: roles with typed parts, the finish reason on the output.
     assert.deepEqual(JSON.parse(String(span.attributes['gen_ai.input.messages'])), [
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: 'captured prompt' },
+      { role: 'system', parts: [{ type: 'text', content: 'Be brief.' }] },
+      { role: 'user', parts: [{ type: 'text', content: 'captured prompt' }] },
     ]);
     assert.deepEqual(JSON.parse(String(span.attributes['gen_ai.output.messages'])), [
-      { role: 'assistant', content: result.text },
+      { role: 'assistant', parts: [{ type: 'text', content: result.text }], finish_reason: 'stop' },
     ]);
     exporter.reset();
     const events = await drain(capturing.stream({ prompt: 'captured stream' }));
     const text = events.map((event) => (event.type === 'text-delta' ? event.text : '')).join('');
     assert.deepEqual(JSON.parse(String(onlySpan().attributes['gen_ai.output.messages'])), [
-      { role: 'assistant', content: text },
+      { role: 'assistant', parts: [{ type: 'text', content: text }], finish_reason: 'stop' },
     ]);
+    exporter.reset();
+    // Tool calls, tool results and images: in their part types; the image's bytes stay out of the span.
+    const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(4000)]);
+    const first = await capturing.complete({
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image', image }] }],
+      tools: [{ name: 'look', parameters: { type: 'object', properties: {} } }],
+    });
+    const outputs = JSON.parse(String(onlySpan().attributes['gen_ai.output.messages']));
+    assert.deepEqual(outputs[0].parts[0], { type: 'tool_call', id: first.toolCalls[0]!.id, name: 'look', arguments: '{}' });
+    const inputs = JSON.parse(String(onlySpan().attributes['gen_ai.input.messages']));
+    assert.deepEqual(inputs[0].parts[1], { type: 'blob', modality: 'image', mime_type: 'image/png', size_bytes: 4008 });
+    assert.ok(String(onlySpan().attributes['gen_ai.input.messages']).length < 500);
   });
 
   test('a stream span ends when the stream ends, with its usage and finish reason', async (t) => {

@@ -10,7 +10,7 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import { isLLMError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
 import type { FinishReason, Usage } from '../spec/types.ts';
-import { genAiOperation, genAiProviderName } from './gen-ai.ts';
+import { genAiInputMessages, genAiOperation, genAiOutputMessages, genAiProviderName } from './gen-ai.ts';
 import type { CallInfo, Middleware } from './types.ts';
 
 export interface TracingOptions {
@@ -86,13 +86,13 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
     async complete(request, call, next) {
       const span = start(tracer, call, request.model, request);
       if (capture && span.isRecording())
-        span.setAttribute('gen_ai.input.messages', JSON.stringify(request.messages));
+        span.setAttribute('gen_ai.input.messages', genAiInputMessages(request.messages));
       try {
         const result = await next(request, call);
         if (capture && span.isRecording()) {
           span.setAttribute(
             'gen_ai.output.messages',
-            JSON.stringify([{ role: 'assistant', content: result.text }]),
+            genAiOutputMessages(result.message, result.finishReason),
           );
         }
         finish(span, {
@@ -111,17 +111,15 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
     async *stream(request, call, next) {
       const span = start(tracer, call, request.model, request);
       if (capture && span.isRecording())
-        span.setAttribute('gen_ai.input.messages', JSON.stringify(request.messages));
-      let text = '';
+        span.setAttribute('gen_ai.input.messages', genAiInputMessages(request.messages));
       let ended = false;
       try {
         for await (const event of next(request, call)) {
-          if (capture && event.type === 'text-delta') text += event.text;
           if (event.type === 'finish') {
             if (capture && span.isRecording()) {
               span.setAttribute(
                 'gen_ai.output.messages',
-                JSON.stringify([{ role: 'assistant', content: text }]),
+                genAiOutputMessages(event.message, event.finishReason),
               );
             }
             const details: Parameters<typeof finish>[1] = {
