@@ -108,13 +108,16 @@ for (const benchmark of [results.completion, results.stream, results.streamFlush
 }
 console.log(`\nWrote ${reportPath} in ${figure(results.environment.durationS)} s.`);
 
-// The optional layers' cost and the cache-hit latencies, appended to the same report.
+// The optional layers' cost and cache-hit latencies, then conversations (tool-call streams, streamObject),
+// appended to the same report.
 if (!only && !harness.oursEntry) {
-  spawnSync(
-    process.execPath,
-    [join(BENCH_DIR, 'layers.ts'), `--report=${reportPath}`, ...(quick ? ['--quick'] : [])],
-    {
-      stdio: 'inherit',
-    },
-  );
+  for (const script of ['layers.ts', 'conversation.ts']) {
+    spawnSync(
+      process.execPath,
+      [join(BENCH_DIR, script), `--report=${reportPath}`, ...(quick ? ['--quick'] : [])],
+      {
+        stdio: 'inherit',
+      },
+    );
+  }
 }
