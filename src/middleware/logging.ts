@@ -124,6 +124,18 @@ export function loggingMiddleware(logger: Logger): LoggingLayer {
         throw error;
       }
     },
+    async countTokens(request, call, next) {
+      const started = performance.now();
+      try {
+        const result = await next(request, call);
+        // Not `inputTokens`: a count is not usage, and summing the lines' tokens must not include it.
+        success(call, request.model, started, { countedInputTokens: result.inputTokens });
+        return result;
+      } catch (error) {
+        failure(call, request.model, started, error);
+        throw error;
+      }
+    },
     onRetry(call, error, attempt, delayMs) {
       if (!enabled('warn')) return;
       logger.warn(

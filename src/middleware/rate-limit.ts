@@ -252,6 +252,14 @@ export function rateLimitMiddleware(
         (inner) => next(batch, inner),
         () => undefined,
       ),
+    // A request slot and a request from the budget; no tokens: counting endpoints generate none and bill none.
+    countTokens: (request, call, next) =>
+      run(
+        call,
+        0,
+        (inner) => next(request, inner),
+        () => undefined,
+      ),
     async *stream(request, call, next) {
       const limiter = limiterFor(call, options);
       const tokens = estimateTokens(request) + (request.maxTokens ?? 0);

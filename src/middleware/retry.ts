@@ -41,6 +41,11 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
       }),
     embed: (batch, call, next) =>
       run(call, (attempt) => next(batch, attempt === 1 ? call : { ...call, attempt })),
+    countTokens: (request, call, next) =>
+      run(call, (attempt) => {
+        call.attempt = attempt;
+        return next(request, call);
+      }),
     async *stream(request, call, next) {
       const history: LLMError[] = [];
       for (let attempt = 1; ; attempt++) {
