@@ -1,6 +1,7 @@
 /**
  * The client: a provider adapter at the core, the configured middleware layers around it (retry always,
- * innermost), and the public methods every provider shares.
+ * with only the rate limiter inside it; the order is in `layers.ts`), and the public methods every provider
+ * shares.
  */
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';

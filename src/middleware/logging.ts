@@ -1,7 +1,10 @@
 /**
  * Logs as a layer, through any pino-compatible logger (`logger.info(object, message)`); silent when no
- * logger is given. One line per call with provider, model, operation, request id, attempts and latency;
- * a warning per retry. Nothing is formatted for a level the logger would drop, and everything passes
+ * logger is given. One `llm call` info line per call with provider, model, operation and latency, plus
+ * what the result says (a completion's or stream's request id, tokens, cost, finish reason and `cached`;
+ * a batch's request id and input count; a count's `countedInputTokens`; `cancelled` for a stream left
+ * early); one `llm call failed` error line per failure, with code, status, request id, attempts and
+ * retryability; a `llm retry` warning per retry. Nothing is formatted for a level the logger would drop, and everything passes
  * through `redact`: error messages are scrubbed already, this is the second belt.
  */
 import type { LLMError } from '../spec/errors.ts';

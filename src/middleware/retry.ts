@@ -1,7 +1,8 @@
 /**
- * Retry as a layer: the innermost one, right around the single HTTP attempt, so that every other layer
- * (cache, rate limit, metrics) sees one call however many attempts it took. The policy itself — what is
- * retryable, how long to wait — is written once in `http/retry.ts`.
+ * Retry as a layer, the one retry loop of the library: below logging, tracing, metrics, spend and the cache,
+ * which see one call however many attempts it took; above the rate limiter, which sees every attempt (each
+ * takes a slot and budget, each 429 reaches its adaptive limit). The policy itself — what is retryable, how
+ * long to wait — is written once in `http/retry.ts`.
  */
 import { sleep } from '../http/abort.ts';
 import { finalizeError, type RetryOptions, retryDelayMs } from '../http/retry.ts';
