@@ -5,7 +5,7 @@
 import { isRecord, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
-import { noUsage } from '../parse-helpers.ts';
+import { completionResult, nonEmptyString, noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
 export function mapOpenAIFinishReason(reason: unknown): FinishReason {
@@ -82,20 +82,19 @@ export function parseOpenAIChatCompletion(body: unknown, context: CallContext): 
   const refusal =
     typeof message.refusal === 'string' && message.refusal.length > 0 ? message.refusal : undefined;
   const rawFinishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : undefined;
-  const result: CompletionResult = {
-    text: content || refusal || '',
-    finishReason: refusal && !content ? 'content-filter' : mapOpenAIFinishReason(rawFinishReason),
-    usage: mapOpenAIUsage(body.usage),
-    model: typeof body.model === 'string' && body.model ? body.model : context.model,
-    id: typeof body.id === 'string' ? body.id : '',
-    provider: context.provider,
-    raw: body,
-  };
-  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
-  if (context.requestId !== undefined) result.requestId = context.requestId;
-  const toolCalls = toolCallsOf(message);
-  if (toolCalls) result.toolCalls = toolCalls;
-  return result;
+  return completionResult(
+    {
+      text: content || refusal || '',
+      finishReason: refusal && !content ? 'content-filter' : mapOpenAIFinishReason(rawFinishReason),
+      rawFinishReason,
+      usage: mapOpenAIUsage(body.usage),
+      model: nonEmptyString(body.model),
+      id: typeof body.id === 'string' ? body.id : undefined,
+      toolCalls: toolCallsOf(message),
+      raw: body,
+    },
+    context,
+  );
 }
 
 /** Little-endian float32 vectors, as `encoding_format: base64` sends them. */
