@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Emulator, startEmulator } from '../emulator/index.ts';
+import { PROVIDERS } from '../spec/types.ts';
 
 const LLMF = fileURLToPath(new URL('./llmf.ts', import.meta.url));
 
@@ -94,6 +95,28 @@ describe('llmf chat', () => {
       assert.match(stderr, /^llmf: Connection failed/m);
     });
   });
+
+  test('--help lists every provider', async () => {
+    const { code, stdout } = await run(['chat', '--help']);
+    assert.equal(code, 0);
+    // The option's description, however the help wraps it.
+    const described = stdout.slice(stdout.indexOf('--provider'), stdout.indexOf('--model'));
+    for (const provider of PROVIDERS) assert.match(described, new RegExp(`\\b${provider}\\b`), provider);
+  });
+
+  for (const [args, provider, variable] of [
+    [['-p', 'anthropic'], 'anthropic', /\(ANTHROPIC_API_KEY\)/],
+    [['-m', 'gemini-2.5-flash'], 'gemini', /\(GEMINI_API_KEY or GOOGLE_API_KEY\)/],
+  ] as const) {
+    test(`${args.join(' ')} with no key: the emulator answers as ${provider}, and stderr names its variable`, async () => {
+      const { code, stdout, stderr } = await run(['chat', '--json', ...args, 'hi there']);
+      assert.equal(code, 0, stderr);
+      assert.equal((JSON.parse(stdout) as { provider: string }).provider, provider);
+      assert.match(stderr, new RegExp(`no ${provider} key in the environment`));
+      assert.match(stderr, variable);
+      assert.doesNotMatch(stderr, /OPENAI_API_KEY/);
+    });
+  }
 
   test('bad flags are named', async () => {
     const { code, stderr } = await run(['chat', '--temperature', 'hot', 'hi']);

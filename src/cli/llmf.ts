@@ -2,6 +2,7 @@
 /** `llmf`: the llm-factory command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { isLLMError } from '../spec/errors.ts';
+import { PROVIDERS } from '../spec/types.ts';
 import { runChat } from './chat.ts';
 import { runEmbed } from './embed.ts';
 import { runEmulate } from './emulate.ts';
@@ -33,7 +34,7 @@ program
     '[prompt...]',
     'the prompt (read from stdin when omitted and piped; a conversation at a terminal)',
   )
-  .option('-p, --provider <name>', 'provider: openai, azure, openai-compatible')
+  .option('-p, --provider <name>', `provider: ${PROVIDERS.join(', ')}`)
   .option('-m, --model <model>', "model, or 'provider/model'")
   .option('--base-url <url>', 'API root (OpenAI: the /v1 URL)')
   .option('-s, --system <text>', 'system message')
@@ -52,7 +53,7 @@ program
     'a .txt file (one text per line) or .jsonl ({"text", "id"?} or a string per line)',
   )
   .requiredOption('-o, --output <file>', 'JSONL output, one {"line", "id"?, "embedding"} per input line')
-  .option('-p, --provider <name>', 'provider')
+  .option('-p, --provider <name>', `provider: ${PROVIDERS.join(', ')}`)
   .option('-m, --model <model>', "embedding model, or 'provider/model'")
   .option('--base-url <url>', 'API root')
   .option('--batch-size <n>', 'inputs per request (default: the provider’s limit)', number('integer', 1))

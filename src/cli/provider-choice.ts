@@ -1,11 +1,12 @@
 /**
- * Which provider the CLI talks to: the one named, the one a model name implies, the first whose
- * credentials are in the environment, or (with none) the embedded emulator, said on stderr.
+ * Which provider the CLI talks to: the one named, the one a model name implies, or the first whose
+ * credentials are in the environment. Without its credentials, the embedded emulator answers in that
+ * provider's own protocol (OpenAI's when none was named), and stderr names the variable to set.
  */
 import { inferProvider, isProviderName, parseModelSpec } from '../client/model-inference.ts';
 import type { ClientOptions } from '../client/options.ts';
 import type { Env } from '../client/settings.ts';
-import { type Emulator, startEmulator } from '../emulator/index.ts';
+import { DEFAULT_AWS_CREDENTIALS, type Emulator, startEmulator } from '../emulator/index.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
 import { PROVIDERS, type ProviderName } from '../spec/types.ts';
 
@@ -58,14 +59,30 @@ export async function chooseProvider(
   if (provider && configured) return { provider, options };
 
   const emulator = await startEmulator();
+  const variables = provider
+    ? CONFIGURED_BY.filter(([name]) => name === provider).map(([, variable]) => variable)
+    : ['e.g. OPENAI_API_KEY'];
   note(
-    `llmf: no ${provider ? `${provider} ` : 'provider '}key in the environment (e.g. OPENAI_API_KEY); answering from the built-in emulator at ${emulator.url}`,
+    `llmf: no ${provider ?? 'provider'} key in the environment (${variables.join(' or ')}); answering from the built-in emulator at ${emulator.url}`,
   );
-  return {
-    provider: 'openai',
-    options: { ...options, apiKey: 'emulator', baseURL: `${emulator.url}/v1` },
-    emulator,
-  };
+  const answering = provider ?? 'openai';
+  return { provider: answering, options: emulatorOptions(answering, options, emulator.url), emulator };
+}
+
+/** Options that point `provider` at the emulator, which speaks every provider's protocol. */
+function emulatorOptions(provider: ProviderName, options: ClientOptions, url: string): ClientOptions {
+  switch (provider) {
+    case 'azure':
+      return { ...options, apiKey: 'emulator', endpoint: url, model: options.model ?? 'gpt-4o-mini' };
+    case 'bedrock':
+      return { ...options, baseURL: url, region: 'us-east-1', credentials: DEFAULT_AWS_CREDENTIALS[0]! };
+    case 'anthropic':
+    case 'gemini':
+    case 'ollama':
+      return { ...options, apiKey: 'emulator', baseURL: url };
+    default:
+      return { ...options, apiKey: 'emulator', baseURL: `${url}/v1` };
+  }
 }
 
 /** `--cache memory|sqlite[:path]|redis[:url]` → the client's cache option. */

@@ -9,8 +9,13 @@ import { type HttpResponse, type PreparedRequest, send } from '../http/transport
 import type { CallInfo, Chain, EmbedBatch, EmbedResult } from '../middleware/types.ts';
 import { costOf } from '../pricing/pricing.ts';
 import { invalidResponse } from '../providers/error-helpers.ts';
-import type { CallContext, NormalizedRequest, ProviderAdapter } from '../providers/provider.ts';
-import { isLLMError, LLMError } from '../spec/errors.ts';
+import type {
+  CallContext,
+  NormalizedRequest,
+  ProviderAdapter,
+  RequestTokenCount,
+} from '../providers/provider.ts';
+import { isLLMError, LLMError, LLMUnsupportedError } from '../spec/errors.ts';
 import { redact } from '../spec/redact.ts';
 import type { CompletionResult, StreamEvent, Usage, Warning } from '../spec/types.ts';
 
@@ -43,6 +48,7 @@ export class ProviderCore {
       complete: (request, call) => this.complete(request, call),
       stream: (request, call) => this.stream(request, call),
       embed: (batch, call) => this.embed(batch, call),
+      countTokens: (request, call) => this.countTokens(request, call),
     };
   }
 
@@ -84,6 +90,23 @@ export class ProviderCore {
       return support.parse(body, batch.texts.length, context);
     });
     return result;
+  }
+
+  /** One call to the provider's token-counting endpoint (the client sends none where there is no endpoint). */
+  async countTokens(request: NormalizedRequest, call: CallInfo): Promise<RequestTokenCount> {
+    const endpoint = this.#adapter.tokenCountEndpoint;
+    if (!endpoint) {
+      throw new LLMUnsupportedError(`${this.#adapter.name} has no token-counting endpoint`, {
+        provider: this.#adapter.name,
+      });
+    }
+    const inputTokens = await this.json(
+      endpoint.request(request),
+      this.context(request.model),
+      call,
+      (body, context) => endpoint.parse(body, context),
+    );
+    return { inputTokens, exact: true, source: 'endpoint' };
   }
 
   /**

@@ -1,10 +1,11 @@
 /**
  * The client: a provider adapter at the core, the configured middleware layers around it (retry always,
- * innermost), and the public methods every provider shares.
+ * with only the rate limiter inside it; the order is in `layers.ts`), and the public methods every provider
+ * shares.
  */
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import { DEFAULT_RETRY, type RetryOptions, withRetry } from '../http/retry.ts';
+import { DEFAULT_RETRY, type RetryOptions } from '../http/retry.ts';
 import { acquirePool } from '../http/transport.ts';
 import { retryMiddleware } from '../middleware/retry.ts';
 import { type CallInfo, type Chain, compose, type Middleware, type Operation } from '../middleware/types.ts';
@@ -54,7 +55,6 @@ export class LLMClient {
   readonly #release: () => Promise<void>;
   readonly #deadlineMs: number | undefined;
   readonly #credentialHash: string;
-  readonly #retry: RetryOptions;
   readonly #mediaDownload: MediaDownloadOptions | false;
   #closed = false;
 
@@ -88,13 +88,13 @@ export class LLMClient {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       idleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     });
-    this.#retry = {
+    const retry: RetryOptions = {
       ...DEFAULT_RETRY,
       ...options.retry,
       maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
     };
     const { layers, inner, retryObserver } = layersFor(options, resolved.adapter);
-    this.#layers = [...layers, retryMiddleware(this.#retry, retryObserver), ...inner];
+    this.#layers = [...layers, retryMiddleware(retry, retryObserver), ...inner];
     this.#chain = compose(this.#layers, this.#core.chain());
   }
 
@@ -232,27 +232,15 @@ export class LLMClient {
   }
 
   /**
-   * Input tokens of a whole request: through the provider's counting endpoint where it has one (exact),
-   * with its public tokenizer (exact), or a labelled estimate.
+   * Input tokens of a whole request: through the provider's counting endpoint where it has one (exact; a
+   * call like any other, through every layer as operation `count-tokens`), with its public tokenizer
+   * (exact), or a labelled estimate (both local: no request, no layer).
    */
   async countRequestTokens(request: CompletionRequest): Promise<RequestTokenCount> {
     this.#checkOpen();
     const normalized = normalizeRequest(request, this.model);
-    const endpoint = this.#adapter.tokenCountEndpoint;
-    if (!endpoint) return this.#adapter.countRequestTokensLocally(normalized);
-    const call = this.#call('complete', normalized.model, request);
-    const inputTokens = await withRetry(
-      (attempt) =>
-        this.#core.json(
-          endpoint.request(normalized),
-          this.#core.context(normalized.model),
-          { ...call, attempt },
-          (body, context) => endpoint.parse(body, context),
-        ),
-      this.#retry,
-      { signal: call.signal, deadlineAt: call.deadlineAt },
-    );
-    return { inputTokens, exact: true, source: 'endpoint' };
+    if (!this.#adapter.tokenCountEndpoint) return this.#adapter.countRequestTokensLocally(normalized);
+    return this.#chain.countTokens(normalized, this.#call('count-tokens', normalized.model, request));
   }
 
   /** True when `text`'s token count is exact for this provider (false: an estimate). */

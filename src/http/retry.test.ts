@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LLMAbortError, LLMBadRequestError, LLMRateLimitError, LLMServerError } from '../spec/errors.ts';
-import { DEFAULT_RETRY, retryDelayMs, withRetry } from './retry.ts';
+import { LLMBadRequestError, LLMRateLimitError, LLMServerError } from '../spec/errors.ts';
+import { DEFAULT_RETRY, retryDelayMs } from './retry.ts';
 import { backoffDelayMs, retryAfterMsFromHeaders, shouldRetryFromHeaders } from './retry-timing.ts';
 
 const fast = { ...DEFAULT_RETRY, initialDelayMs: 1, maxDelayMs: 4 };
@@ -80,73 +80,5 @@ describe('retry decisions', () => {
   test('no wait that would pass the deadline', () => {
     const error = new LLMRateLimitError('x', { retryable: true, retryAfterMs: 5000 });
     assert.equal(retryDelayMs(error, 1, fast, Date.now() + 1000), undefined);
-  });
-});
-
-describe('withRetry', () => {
-  test('succeeds after transient failures and reports each retry', async () => {
-    const seen: number[] = [];
-    const result = await withRetry(
-      async (attempt) => {
-        if (attempt < 3) throw new LLMServerError(`fail ${attempt}`, { retryable: true });
-        return 'ok';
-      },
-      fast,
-      { onRetry: (_error, attempt) => seen.push(attempt) },
-    );
-    assert.equal(result, 'ok');
-    assert.deepEqual(seen, [1, 2]);
-  });
-
-  test('the final error counts the attempts and keeps every attempt’s error', async () => {
-    const error = await withRetry(async (attempt) => {
-      throw new LLMServerError(`fail ${attempt}`, { retryable: true });
-    }, fast).catch((e: unknown) => e as LLMServerError);
-    assert.ok(error instanceof LLMServerError);
-    assert.equal(error.attempts, 3);
-    assert.deepEqual(
-      error.attemptErrors.map((e) => e.message.replace(/ \(after.*/, '')),
-      ['fail 1', 'fail 2', 'fail 3'],
-    );
-    assert.match(error.message, /after 3 attempts/);
-  });
-
-  test('non-retryable errors are thrown at once', async () => {
-    let calls = 0;
-    await assert.rejects(
-      withRetry(async () => {
-        calls++;
-        throw new LLMBadRequestError('bad');
-      }, fast),
-      LLMBadRequestError,
-    );
-    assert.equal(calls, 1);
-  });
-
-  test('an abort during the backoff wait ends it at once with LLMAbortError', async () => {
-    const controller = new AbortController();
-    const started = Date.now();
-    const pending = withRetry(
-      async () => {
-        throw new LLMRateLimitError('slow down', { retryable: true, retryAfterMs: 30_000 });
-      },
-      DEFAULT_RETRY,
-      { signal: controller.signal },
-    );
-    setTimeout(() => controller.abort(), 20);
-    await assert.rejects(pending, LLMAbortError);
-    assert.ok(Date.now() - started < 10_000, 'did not wait out the 30 s hint');
-  });
-
-  test('bugs (non-LLM errors) are not retried', async () => {
-    let calls = 0;
-    await assert.rejects(
-      withRetry(async () => {
-        calls++;
-        throw new TypeError('bug');
-      }, fast),
-      TypeError,
-    );
-    assert.equal(calls, 1);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The retry policy, written once and used by every provider, streaming or not.
+ * The retry policy, written once and used by every provider, streaming or not. The one loop that applies
+ * it is the retry layer (`middleware/retry.ts`), which every call goes through.
  *
  * - Retries what the error marks `retryable` (408, 409, 429 except exhausted quota, 5xx, 529, connection
  *   failures, attempt timeouts), unless the server said `x-should-retry: false`; `x-should-retry: true`
@@ -9,8 +10,7 @@
  * - Otherwise exponential backoff with jitter.
  * - Never waits past the deadline; the wait is cancelled by the caller's signal.
  */
-import { isLLMError, type LLMError } from '../spec/errors.ts';
-import { sleep } from './abort.ts';
+import type { LLMError } from '../spec/errors.ts';
 import { type BackoffOptions, backoffDelayMs } from './retry-timing.ts';
 
 export interface RetryOptions extends BackoffOptions {
@@ -27,13 +27,6 @@ export const DEFAULT_RETRY: RetryOptions = {
   jitter: 0.25,
   maxRetryAfterMs: 60_000,
 };
-
-export interface RetryContext {
-  signal?: AbortSignal | undefined;
-  deadlineAt?: number | undefined;
-  /** Called before each wait, with the error that caused it. */
-  onRetry?: ((error: LLMError, attempt: number, delayMs: number) => void) | undefined;
-}
 
 /**
  * The wait before attempt `attempt + 1`, or undefined when `error` must not be retried.
@@ -66,25 +59,4 @@ export function finalizeError(error: LLMError, attempt: number, history: LLMErro
     error.message = `${error.message} (after ${attempt} attempts)`;
   }
   return error;
-}
-
-/** Runs `operation` under the policy. Non-LLM errors (bugs) are rethrown at once, unretried. */
-export async function withRetry<T>(
-  operation: (attempt: number) => Promise<T>,
-  policy: RetryOptions,
-  context: RetryContext = {},
-): Promise<T> {
-  const history: LLMError[] = [];
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation(attempt);
-    } catch (error) {
-      if (!isLLMError(error)) throw error;
-      history.push(error);
-      const delay = retryDelayMs(error, attempt, policy, context.deadlineAt);
-      if (delay === undefined) throw finalizeError(error, attempt, history);
-      context.onRetry?.(error, attempt, delay);
-      await sleep(delay, context.signal);
-    }
-  }
 }

@@ -17,9 +17,10 @@ export function genAiProviderName(provider: string): string {
   }
 }
 
-/** `gen_ai.operation.name`. */
-export function genAiOperation(operation: Operation): 'chat' | 'embeddings' {
-  return operation === 'embed' ? 'embeddings' : 'chat';
+/** `gen_ai.operation.name`: the conventions' names, and `count_tokens` (which they do not name) in their style. */
+export function genAiOperation(operation: Operation): 'chat' | 'embeddings' | 'count_tokens' {
+  if (operation === 'embed') return 'embeddings';
+  return operation === 'count-tokens' ? 'count_tokens' : 'chat';
 }
 
 /** The spec's bucket boundaries for `gen_ai.client.token.usage`. */

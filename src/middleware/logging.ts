@@ -1,7 +1,10 @@
 /**
  * Logs as a layer, through any pino-compatible logger (`logger.info(object, message)`); silent when no
- * logger is given. One line per call with provider, model, operation, request id, attempts and latency;
- * a warning per retry. Nothing is formatted for a level the logger would drop, and everything passes
+ * logger is given. One `llm call` info line per call with provider, model, operation and latency, plus
+ * what the result says (a completion's or stream's request id, tokens, cost, finish reason and `cached`;
+ * a batch's request id and input count; a count's `countedInputTokens`; `cancelled` for a stream left
+ * early); one `llm call failed` error line per failure, with code, status, request id, attempts and
+ * retryability; a `llm retry` warning per retry. Nothing is formatted for a level the logger would drop, and everything passes
  * through `redact`: error messages are scrubbed already, this is the second belt.
  */
 import type { LLMError } from '../spec/errors.ts';
@@ -121,6 +124,18 @@ export function loggingMiddleware(logger: Logger): LoggingLayer {
         return result;
       } catch (error) {
         failure(call, batch.model, started, error);
+        throw error;
+      }
+    },
+    async countTokens(request, call, next) {
+      const started = performance.now();
+      try {
+        const result = await next(request, call);
+        // Not `inputTokens`: a count is not usage, and summing the lines' tokens must not include it.
+        success(call, request.model, started, { countedInputTokens: result.inputTokens });
+        return result;
+      } catch (error) {
+        failure(call, request.model, started, error);
         throw error;
       }
     },

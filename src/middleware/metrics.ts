@@ -273,6 +273,18 @@ export function metricsMiddleware(): MetricsLayer {
         throw error;
       }
     },
+    // A request and its duration; no tokens or cost: a count is not usage.
+    async countTokens(request, call, next) {
+      const started = performance.now();
+      try {
+        const result = await next(request, call);
+        record(call, request.model, started, undefined, undefined);
+        return result;
+      } catch (error) {
+        record(call, request.model, started, undefined, undefined, error);
+        throw error;
+      }
+    },
     onRetry: (call) =>
       m.retries.inc({ provider: call.provider, model: call.model, operation: call.operation }),
     onCacheHit: (operation, provider, model) => m.cacheHits.inc({ provider, model, operation }),

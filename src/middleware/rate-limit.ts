@@ -1,6 +1,7 @@
 /**
- * Client-side rate limits, off by default. Per provider and model (shared by every client of the same
- * process), request and token budgets per minute that QUEUE rather than fail; the provider's own
+ * Client-side rate limits, off by default. One limiter per provider, model and `rateLimit` settings, shared
+ * by every client of the process with the same three (whatever their key or server): request and token
+ * budgets per minute that QUEUE rather than fail; the provider's own
  * rate-limit headers pause the queue when they say the budget is spent; and an adaptive concurrency
  * limit that halves on a 429 and grows back by one after a run of successes (AIMD, as TCP does).
  *
@@ -194,7 +195,7 @@ export class RateLimiter {
 
 const shared = new Map<string, RateLimiter>();
 
-/** The limiter for a provider and model in this process, made on first use. */
+/** The limiter for a provider, model and settings in this process, made on first use. */
 export function limiterFor(
   call: Pick<CallInfo, 'provider' | 'model'>,
   options: RateLimitOptions,
@@ -251,6 +252,14 @@ export function rateLimitMiddleware(
         call,
         batch.texts.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0),
         (inner) => next(batch, inner),
+        () => undefined,
+      ),
+    // A request slot and a request from the budget; no tokens: counting endpoints generate none and bill none.
+    countTokens: (request, call, next) =>
+      run(
+        call,
+        0,
+        (inner) => next(request, inner),
         () => undefined,
       ),
     async *stream(request, call, next) {

@@ -1,7 +1,8 @@
 /**
- * Retry as a layer: the innermost one, right around the single HTTP attempt, so that every other layer
- * (cache, rate limit, metrics) sees one call however many attempts it took. The policy itself — what is
- * retryable, how long to wait — is written once in `http/retry.ts`.
+ * Retry as a layer, the one retry loop of the library: below logging, tracing, metrics, spend and the cache,
+ * which see one call however many attempts it took; above the rate limiter, which sees every attempt (each
+ * takes a slot and budget, each 429 reaches its adaptive limit). The policy itself — what is retryable, how
+ * long to wait — is written once in `http/retry.ts`.
  */
 import { sleep } from '../http/abort.ts';
 import { finalizeError, type RetryOptions, retryDelayMs } from '../http/retry.ts';
@@ -41,6 +42,11 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
       }),
     embed: (batch, call, next) =>
       run(call, (attempt) => next(batch, attempt === 1 ? call : { ...call, attempt })),
+    countTokens: (request, call, next) =>
+      run(call, (attempt) => {
+        call.attempt = attempt;
+        return next(request, call);
+      }),
     async *stream(request, call, next) {
       const history: LLMError[] = [];
       for (let attempt = 1; ; attempt++) {

@@ -116,13 +116,31 @@ describe('tracing', () => {
     // Tool calls, tool results and images: in their part types; the image's bytes stay out of the span.
     const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(4000)]);
     const first = await capturing.complete({
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image', image }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'see' },
+            { type: 'image', image },
+          ],
+        },
+      ],
       tools: [{ name: 'look', parameters: { type: 'object', properties: {} } }],
     });
     const outputs = JSON.parse(String(onlySpan().attributes['gen_ai.output.messages']));
-    assert.deepEqual(outputs[0].parts[0], { type: 'tool_call', id: first.toolCalls[0]!.id, name: 'look', arguments: '{}' });
+    assert.deepEqual(outputs[0].parts[0], {
+      type: 'tool_call',
+      id: first.toolCalls[0]!.id,
+      name: 'look',
+      arguments: '{}',
+    });
     const inputs = JSON.parse(String(onlySpan().attributes['gen_ai.input.messages']));
-    assert.deepEqual(inputs[0].parts[1], { type: 'blob', modality: 'image', mime_type: 'image/png', size_bytes: 4008 });
+    assert.deepEqual(inputs[0].parts[1], {
+      type: 'blob',
+      modality: 'image',
+      mime_type: 'image/png',
+      size_bytes: 4008,
+    });
     assert.ok(String(onlySpan().attributes['gen_ai.input.messages']).length < 500);
   });
 

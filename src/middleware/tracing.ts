@@ -156,5 +156,18 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
         throw error;
       }
     },
+    // `count_tokens {model}`: the count is not usage (nothing was billed), so no `gen_ai.usage.*`.
+    async countTokens(request, call, next) {
+      const span = start(tracer, call, request.model, undefined);
+      try {
+        const result = await next(request, call);
+        if (span.isRecording()) span.setAttribute('llm_factory.counted_input_tokens', result.inputTokens);
+        finish(span, {});
+        return result;
+      } catch (error) {
+        fail(span, error);
+        throw error;
+      }
+    },
   };
 }

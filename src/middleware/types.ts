@@ -1,13 +1,14 @@
 /**
  * The middleware model. Every cross-cutting concern (retry, rate limits, cache, metrics, tracing, logs)
- * is a layer of the same shape: it may wrap `complete`, `stream` and one embeddings batch, and may change
- * the request on its way down. The client composes the configured layers once, at creation; a layer
+ * is a layer of the same shape: it may wrap `complete`, `stream`, one embeddings batch and a call to a
+ * provider's token-counting endpoint, and may change the request on its way down. The client composes the configured layers once, at creation; a layer
  * that is not configured is not in the chain and costs nothing.
  */
-import type { NormalizedRequest } from '../providers/provider.ts';
+import type { NormalizedRequest, RequestTokenCount } from '../providers/provider.ts';
 import type { CompletionResult, EmbeddingOptions, ProviderName, StreamEvent, Usage } from '../spec/types.ts';
 
-export type Operation = 'complete' | 'stream' | 'embed';
+/** What a call does; `count-tokens` is a request to a provider's counting endpoint (`countRequestTokens`). */
+export type Operation = 'complete' | 'stream' | 'embed' | 'count-tokens';
 
 /** What a layer knows about the call it wraps. Layers pass it on (possibly changed) to `next`. */
 export interface CallInfo {
@@ -48,6 +49,7 @@ export type StreamNext = (
   call: CallInfo,
 ) => AsyncGenerator<StreamEvent, void, undefined>;
 export type EmbedNext = (batch: EmbedBatch, call: CallInfo) => Promise<EmbedResult>;
+export type CountTokensNext = (request: NormalizedRequest, call: CallInfo) => Promise<RequestTokenCount>;
 
 export interface Middleware {
   readonly name: string;
@@ -58,6 +60,7 @@ export interface Middleware {
     next: StreamNext,
   ): AsyncGenerator<StreamEvent, void, undefined>;
   embed?(batch: EmbedBatch, call: CallInfo, next: EmbedNext): Promise<EmbedResult>;
+  countTokens?(request: NormalizedRequest, call: CallInfo, next: CountTokensNext): Promise<RequestTokenCount>;
   /** Releases what the layer holds (connections to a cache server, timers). */
   close?(): Promise<void>;
 }
@@ -66,6 +69,7 @@ export interface Chain {
   complete: CompleteNext;
   stream: StreamNext;
   embed: EmbedNext;
+  countTokens: CountTokensNext;
 }
 
 /** Composes `layers` (outermost first) around `core`, once. */
@@ -80,6 +84,9 @@ export function compose(layers: readonly Middleware[], core: Chain): Chain {
         : inner.complete,
       stream: layer.stream ? (request, call) => layer.stream!(request, call, inner.stream) : inner.stream,
       embed: layer.embed ? (batch, call) => layer.embed!(batch, call, inner.embed) : inner.embed,
+      countTokens: layer.countTokens
+        ? (request, call) => layer.countTokens!(request, call, inner.countTokens)
+        : inner.countTokens,
     };
   }
   return chain;

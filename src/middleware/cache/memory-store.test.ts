@@ -58,4 +58,12 @@ describe('MemoryStore', () => {
     assert.equal(await store.get('long'), 'v');
     assert.equal(store.size, 1, 'the expired entry was dropped on read');
   });
+
+  test('a TTL of 0 or less keeps nothing, and removes the old value', async () => {
+    const store = new MemoryStore();
+    await store.set('k', 'old', undefined);
+    await store.set('k', 'new', 0);
+    assert.equal(await store.get('k'), undefined, 'not kept forever (0 is "no TTL" to lru-cache)');
+    assert.equal(store.size, 0);
+  });
 });

@@ -7,6 +7,7 @@ import { isRecord } from '../../spec/json.ts';
 import { redact } from '../../spec/redact.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import { invalidResponse } from '../error-helpers.ts';
+import { completionResult, nonEmptyString } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -109,21 +110,21 @@ export function parseAnthropicMessage(body: unknown, context: CallContext): Comp
     if (isRecord(block) && block.type === 'text' && typeof block.text === 'string') text += block.text;
   }
   const rawFinishReason = typeof body.stop_reason === 'string' ? body.stop_reason : undefined;
-  const result: CompletionResult = {
-    text,
-    finishReason: mapAnthropicFinishReason(rawFinishReason),
-    usage: mapAnthropicUsage(body.usage),
-    model: typeof body.model === 'string' && body.model ? body.model : context.model,
-    id: typeof body.id === 'string' ? body.id : '',
-    provider: context.provider,
-    raw: body,
-  };
-  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
-  const requestId =
-    context.requestId ??
-    (typeof body.request_id === 'string' ? redact(body.request_id, context.secrets) : undefined);
-  if (requestId !== undefined) result.requestId = requestId;
-  const toolCalls = toolCallsOf(content);
-  if (toolCalls) result.toolCalls = toolCalls;
-  return result;
+  return completionResult(
+    {
+      text,
+      finishReason: mapAnthropicFinishReason(rawFinishReason),
+      rawFinishReason,
+      usage: mapAnthropicUsage(body.usage),
+      model: nonEmptyString(body.model),
+      id: typeof body.id === 'string' ? body.id : undefined,
+      // The body's own request id, when no header gave one.
+      requestId:
+        context.requestId ??
+        (typeof body.request_id === 'string' ? redact(body.request_id, context.secrets) : undefined),
+      toolCalls: toolCallsOf(content),
+      raw: body,
+    },
+    context,
+  );
 }

@@ -6,7 +6,7 @@
 import { isRecord } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import { invalidResponse } from '../error-helpers.ts';
-import { noUsage } from '../parse-helpers.ts';
+import { completionResult, noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
 /** Converse `stopReason` → our finish reason (the raw value is kept in `rawFinishReason`). */
@@ -76,17 +76,17 @@ export function parseBedrockConverse(body: unknown, context: CallContext): Compl
     }
   }
   const rawFinishReason = typeof body.stopReason === 'string' ? body.stopReason : undefined;
-  const result: CompletionResult = {
-    text,
-    finishReason: mapBedrockStopReason(rawFinishReason),
-    usage: mapBedrockUsage(body.usage),
-    model: context.model,
-    id: context.requestId ?? '',
-    provider: context.provider,
-    raw: body,
-  };
-  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
-  if (context.requestId !== undefined) result.requestId = context.requestId;
-  if (toolCalls.length > 0) result.toolCalls = toolCalls;
-  return result;
+  // Bedrock neither names the model nor ids the message: the model asked for, and the request id.
+  return completionResult(
+    {
+      text,
+      finishReason: mapBedrockStopReason(rawFinishReason),
+      rawFinishReason,
+      usage: mapBedrockUsage(body.usage),
+      id: context.requestId,
+      toolCalls,
+      raw: body,
+    },
+    context,
+  );
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StreamFrame } from '../../http/frames.ts';
-import { LLMConfigurationError } from '../../spec/errors.ts';
+import { LLMConfigurationError, LLMInvalidResponseError } from '../../spec/errors.ts';
 import type { ChatMessage } from '../../spec/types.ts';
 import type { NormalizedRequest, ProviderInput } from '../provider.ts';
 import { resolveGemini } from './config.ts';
@@ -10,6 +10,7 @@ import { geminiApiRoot } from './index.ts';
 import { countTokensBody, geminiConversation, generateContentBody, modelResource } from './request.ts';
 import { GeminiStreamDecoder } from './stream-decoder.ts';
 import { applyPartialArg, parseJsonPath } from './stream-tool-calls.ts';
+import { parseGeminiTokenCount } from './token-count.ts';
 
 const input = (extra: Partial<ProviderInput> = {}): ProviderInput => ({ headers: {}, ...extra });
 const request = (extra: Partial<NormalizedRequest> = {}): NormalizedRequest => ({
@@ -229,5 +230,21 @@ describe('gemini streamed function-call arguments', () => {
     applyPartialArg(args, { jsonPath: '$.tags[0]', stringValue: 'x' });
     applyPartialArg(args, { jsonPath: '$.note', nullValue: null });
     assert.deepEqual(args, { city: 'San Jose', days: 3, units: { metric: true }, tags: ['x'], note: null });
+  });
+});
+
+describe('one JSON guard (isRecord: an object, not an array)', () => {
+  const context = { provider: 'gemini' as const, model: 'gemini-2.5-flash', secrets: [] };
+
+  test('a countTokens answer that is an array is an invalid response, not 0 tokens', () => {
+    assert.equal(parseGeminiTokenCount({}, context), 0, 'an empty object is 0 (zero fields are left out)');
+    assert.throws(() => parseGeminiTokenCount([], context), LLMInvalidResponseError);
+  });
+
+  test('streamed arguments still build arrays along their paths', () => {
+    const args: Record<string, unknown> = {};
+    applyPartialArg(args, { jsonPath: '$.items[0]', stringValue: 'a' });
+    applyPartialArg(args, { jsonPath: '$.items[1]', stringValue: 'b' });
+    assert.deepEqual(args, { items: ['a', 'b'] });
   });
 });

@@ -6,7 +6,7 @@
 import { isRecord, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
-import { noUsage } from '../parse-helpers.ts';
+import { completionResult, nonEmptyString, noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 import { mapGeminiBodyError } from './errors.ts';
 
@@ -115,19 +115,19 @@ export function parseGeminiResponse(body: unknown, context: CallContext): Comple
     rawFinishReason = blockReasonOf(body);
     finishReason = isRecord(body.promptFeedback) ? 'content-filter' : 'other';
   }
-  const result: CompletionResult = {
-    text,
-    finishReason,
-    usage: mapGeminiUsage(body.usageMetadata),
-    model: typeof body.modelVersion === 'string' && body.modelVersion ? body.modelVersion : context.model,
-    id: typeof body.responseId === 'string' ? body.responseId : '',
-    provider: context.provider,
-    raw: body,
-  };
-  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
-  if (context.requestId !== undefined) result.requestId = context.requestId;
-  if (toolCalls.length > 0) result.toolCalls = toolCalls;
-  return result;
+  return completionResult(
+    {
+      text,
+      finishReason,
+      rawFinishReason,
+      usage: mapGeminiUsage(body.usageMetadata),
+      model: nonEmptyString(body.modelVersion),
+      id: typeof body.responseId === 'string' ? body.responseId : undefined,
+      toolCalls,
+      raw: body,
+    },
+    context,
+  );
 }
 
 /**

@@ -5,6 +5,7 @@
 import { isRecord, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
 import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
+import { completionResult, nonEmptyString } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 import { mapOllamaBodyError } from './errors.ts';
 
@@ -67,20 +68,19 @@ export function parseOllamaChat(body: unknown, context: CallContext): Completion
     ? message.tool_calls.map((call, index) => ollamaToolCall(call, index))
     : [];
   const rawFinishReason = typeof body.done_reason === 'string' ? body.done_reason : undefined;
-  const result: CompletionResult = {
-    text: ollamaTextOf(body),
-    finishReason: mapOllamaDoneReason(rawFinishReason, toolCalls.length > 0),
-    usage: mapOllamaUsage(body),
-    model: typeof body.model === 'string' && body.model ? body.model : context.model,
-    // Ollama gives a completion no id.
-    id: '',
-    provider: context.provider,
-    raw: body,
-  };
-  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
-  if (context.requestId !== undefined) result.requestId = context.requestId;
-  if (toolCalls.length > 0) result.toolCalls = toolCalls;
-  return result;
+  // Ollama gives a completion no id.
+  return completionResult(
+    {
+      text: ollamaTextOf(body),
+      finishReason: mapOllamaDoneReason(rawFinishReason, toolCalls.length > 0),
+      rawFinishReason,
+      usage: mapOllamaUsage(body),
+      model: nonEmptyString(body.model),
+      toolCalls,
+      raw: body,
+    },
+    context,
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { isRecord, type Json } from '../../spec/json.ts';
 import type { CompletionResult, FinishReason, Usage } from '../../spec/types.ts';
 import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
 import { MessageAssembler } from '../message-assembly.ts';
-import { noUsage } from '../parse-helpers.ts';
+import { completionResult, nonEmptyString, noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
 export function mapOpenAIFinishReason(reason: unknown): FinishReason {
@@ -87,24 +87,19 @@ export function parseOpenAIChatCompletion(body: unknown, context: CallContext): 
     }
   }
   const rawFinishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : undefined;
-  const result: CompletionResult = {
-    text: assembler.text,
-    message: assembler.message(),
-    toolCalls: assembler.toolCalls(),
-    finishReason:
-      refusal && !content ? 'content-filter' : assembler.finishReason(mapOpenAIFinishReason(rawFinishReason)),
-    usage: mapOpenAIUsage(body.usage),
-    model: typeof body.model === 'string' && body.model ? body.model : context.model,
-    id: typeof body.id === 'string' ? body.id : '',
-    provider: context.provider,
-    raw: body,
-  };
-  if (assembler.reasoning !== undefined) result.reasoning = assembler.reasoning;
-  if (refusal !== undefined) result.refusal = refusal;
-  if (assembler.warnings.length > 0) result.warnings = assembler.warnings;
-  if (rawFinishReason !== undefined) result.rawFinishReason = rawFinishReason;
-  if (context.requestId !== undefined) result.requestId = context.requestId;
-  return result;
+  return completionResult(
+    {
+      finishReason: refusal && !content ? 'content-filter' : mapOpenAIFinishReason(rawFinishReason),
+      rawFinishReason,
+      usage: mapOpenAIUsage(body.usage),
+      model: nonEmptyString(body.model),
+      id: typeof body.id === 'string' ? body.id : undefined,
+      refusal,
+      raw: body,
+    },
+    context,
+    assembler,
+  );
 }
 
 /** Little-endian float32 vectors, as `encoding_format: base64` sends them. */
