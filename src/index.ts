@@ -1,9 +1,25 @@
 /** llm-factory: one interface to every major LLM provider. */
 export { createClient, type FactorySettings, LLMClientFactory, resolveSpec } from './client/factory.ts';
 export { LLMClient } from './client/llm-client.ts';
+export type { MediaDownloadOptions } from './client/media-download.ts';
 export { inferProvider, parseModelSpec } from './client/model-inference.ts';
 export type { ClientOptions, RetrySettings } from './client/options.ts';
 export { DEFAULT_MODELS, type Env } from './client/settings.ts';
+export type {
+  ObjectRequest,
+  ObjectResult,
+  ObjectStreamEvent,
+  StructuredOutputMode,
+} from './client/structured-output.ts';
+export {
+  type ExecutableTool,
+  type RunToolsRequest,
+  type RunToolsResult,
+  type ToolExecutionContext,
+  type ToolResult,
+  type ToolStep,
+  tool,
+} from './client/tool-loop.ts';
 export type { PoolOptions } from './http/transport.ts';
 export type { CacheSettings } from './middleware/cache/index.ts';
 export { MemoryStore } from './middleware/cache/memory-store.ts';
@@ -24,7 +40,8 @@ export {
   setModelPrice,
 } from './pricing/pricing.ts';
 export { type SpendLine, SpendTracker } from './pricing/spend-tracker.ts';
-export type { AwsCredentials, RequestTokenCount } from './providers/provider.ts';
+export type { AwsCredentials, ModelCapabilities, RequestTokenCount } from './providers/provider.ts';
+export { PartialJsonParser } from './schema/partial-json.ts';
 export * from './spec/errors.ts';
 export { redact } from './spec/redact.ts';
 export type { CacheControl } from './spec/types.ts';

@@ -6,7 +6,7 @@
 import { inferProvider, isProviderName, parseModelSpec } from '../client/model-inference.ts';
 import type { ClientOptions } from '../client/options.ts';
 import type { Env } from '../client/settings.ts';
-import { DEFAULT_AWS_CREDENTIALS, type Emulator, startEmulator } from '../emulator/index.ts';
+import { type Emulator, startEmulator } from '../emulator/index.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
 import { PROVIDERS, type ProviderName } from '../spec/types.ts';
 
@@ -66,23 +66,10 @@ export async function chooseProvider(
     `llmf: no ${provider ?? 'provider'} key in the environment (${variables.join(' or ')}); answering from the built-in emulator at ${emulator.url}`,
   );
   const answering = provider ?? 'openai';
-  return { provider: answering, options: emulatorOptions(answering, options, emulator.url), emulator };
-}
-
-/** Options that point `provider` at the emulator, which speaks every provider's protocol. */
-function emulatorOptions(provider: ProviderName, options: ClientOptions, url: string): ClientOptions {
-  switch (provider) {
-    case 'azure':
-      return { ...options, apiKey: 'emulator', endpoint: url, model: options.model ?? 'gpt-4o-mini' };
-    case 'bedrock':
-      return { ...options, baseURL: url, region: 'us-east-1', credentials: DEFAULT_AWS_CREDENTIALS[0]! };
-    case 'anthropic':
-    case 'gemini':
-    case 'ollama':
-      return { ...options, apiKey: 'emulator', baseURL: url };
-    default:
-      return { ...options, apiKey: 'emulator', baseURL: `${url}/v1` };
-  }
+  const pointed: ClientOptions = { ...options, ...emulator.clientOptions(answering) };
+  // Azure's model is the deployment name; the emulator serves any.
+  if (answering === 'azure') pointed.model ??= 'gpt-4o-mini';
+  return { provider: answering, options: pointed, emulator };
 }
 
 /** `--cache memory|sqlite[:path]|redis[:url]` → the client's cache option. */

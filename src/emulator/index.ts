@@ -5,6 +5,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { ClientOptions } from '../client/options.ts';
+import type { ProviderName } from '../spec/types.ts';
 import { handleAnthropicProtocol } from './anthropic-protocol.ts';
 import { handleBedrockProtocol } from './bedrock-protocol.ts';
 import { type Exchange, type RecordedRequest, sendJson, type Timing } from './exchange.ts';
@@ -74,6 +76,11 @@ export interface Emulator {
   requests: RecordedRequest[];
   /** Changes the fault applied to every request (`undefined` for none). */
   setFault(fault: string | undefined): void;
+  /**
+   * Client options that point `provider`'s client at this emulator (its base URL, a key it accepts, Bedrock's
+   * credentials): `createClient('anthropic/claude-sonnet-4-6', emulator.clientOptions('anthropic'))`.
+   */
+  clientOptions(provider: ProviderName): ClientOptions;
   /** Stops listening and drops every open connection, hung ones included. */
   close(): Promise<void>;
 }
@@ -217,6 +224,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const parsed = parseFault(fault);
       if (parsed instanceof Error) throw new TypeError(`setFault: ${parsed.message}`);
       defaultFault = parsed;
+    },
+    clientOptions(provider) {
+      const url = `http://${host}:${address.port}`;
+      const key = options.apiKeys?.[0] ?? 'emulator-key';
+      switch (provider) {
+        case 'azure':
+          return { apiKey: key, endpoint: url };
+        case 'bedrock':
+          return {
+            baseURL: url,
+            region: 'us-east-1',
+            credentials: (options.awsCredentials ?? DEFAULT_AWS_CREDENTIALS)[0]!,
+          };
+        case 'anthropic':
+        case 'gemini':
+        case 'ollama':
+          return { apiKey: key, baseURL: url };
+        default:
+          return { apiKey: key, baseURL: `${url}/v1` };
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {
