@@ -10,7 +10,7 @@ export const resolveOpenAICompatible: ProviderFactory = (input, env) => {
   if (!model) throw missing('model', 'openai-compatible', 'model', 'OPENAI_COMPATIBLE_MODEL');
   const apiKey = pick(input.apiKey, env.OPENAI_COMPATIBLE_API_KEY);
   return {
-    adapter: createOpenAICompatibleAdapter({ baseURL, apiKey, headers: input.headers }),
+    adapter: createOpenAICompatibleAdapter({ baseURL, apiKey, headers: input.headers, model }),
     model,
     embeddingModel: pick(input.embeddingModel, env.OPENAI_COMPATIBLE_EMBEDDING_MODEL),
     secrets: apiKey ? [apiKey] : [],
