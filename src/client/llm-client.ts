@@ -19,7 +19,7 @@ import type {
   StreamEvent,
 } from '../spec/types.ts';
 import { ProviderCore } from './core.ts';
-import { planBatches, runSlidingWindow, validateTexts } from './embeddings.ts';
+import { planBatches, runSlidingWindow, validateEmbeddingOptions, validateTexts } from './embeddings.ts';
 import { layersFor } from './layers.ts';
 import type { ClientOptions } from './options.ts';
 import { normalizeRequest } from './request.ts';
@@ -126,6 +126,7 @@ export class LLMClient {
       );
     }
     validateTexts(texts);
+    validateEmbeddingOptions(options);
     const model = options.model ?? this.embeddingModel;
     if (!model) {
       throw new LLMUnsupportedError(
