@@ -1,10 +1,14 @@
 /** OpenAI-compatible servers: options and environment → adapter. The key is optional. */
-import { missing, pick } from '../config-helpers.ts';
+import { missing, pick, pickUrl } from '../config-helpers.ts';
 import type { ProviderFactory } from '../provider.ts';
 import { createOpenAICompatibleAdapter } from './index.ts';
 
 export const resolveOpenAICompatible: ProviderFactory = (input, env) => {
-  const baseURL = pick(input.baseURL, env.OPENAI_COMPATIBLE_BASE_URL);
+  const baseURL = pickUrl(
+    'openai-compatible',
+    ['baseURL', input.baseURL],
+    ['OPENAI_COMPATIBLE_BASE_URL', env.OPENAI_COMPATIBLE_BASE_URL],
+  );
   if (!baseURL) throw missing('base URL', 'openai-compatible', 'baseURL', 'OPENAI_COMPATIBLE_BASE_URL');
   const model = pick(input.model, env.OPENAI_COMPATIBLE_MODEL);
   if (!model) throw missing('model', 'openai-compatible', 'model', 'OPENAI_COMPATIBLE_MODEL');
