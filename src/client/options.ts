@@ -12,6 +12,7 @@ import type { Middleware } from '../middleware/types.ts';
 import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
+import { requireNodeFeature } from '../spec/node-support.ts';
 
 export interface RetrySettings {
   /** Delay before the first retry when the server gives no hint, before jitter. Default 500. */
@@ -221,6 +222,8 @@ function check(path: string, kind: Kind, value: unknown): void {
       return;
     }
     case 'cacheStore':
+      // Checked here, at creation: a store that fails to open later is only retried, never reported.
+      if (value === 'sqlite') requireNodeFeature('sqlite');
       if (value === 'memory' || value === 'sqlite' || value === 'redis') return;
       if (
         typeof (value as { get?: unknown })?.get === 'function' &&
