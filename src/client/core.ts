@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import type { StreamFrame } from '../http/frames.ts';
 import { headerValue } from '../http/retry-timing.ts';
+import { generationTimeoutMs, RESPONSE_START_TIMEOUT_MS } from '../http/timeouts.ts';
 import { type HttpResponse, type PreparedRequest, send } from '../http/transport.ts';
 import type { CallInfo, Chain, EmbedBatch, EmbedResult } from '../middleware/types.ts';
 import { costOf } from '../pricing/pricing.ts';
@@ -23,7 +24,8 @@ export interface CoreSettings {
   adapter: ProviderAdapter;
   dispatcher: Dispatcher;
   secrets: readonly string[];
-  timeoutMs: number;
+  /** The client's `timeoutMs`; undefined: each operation's default (`http/timeouts.ts`). */
+  timeoutMs: number | undefined;
   idleTimeoutMs: number;
 }
 
@@ -31,7 +33,7 @@ export class ProviderCore {
   readonly #adapter: ProviderAdapter;
   readonly #dispatcher: Dispatcher;
   readonly #secrets: readonly string[];
-  readonly #timeoutMs: number;
+  readonly #timeoutMs: number | undefined;
   readonly #idleTimeoutMs: number;
 
   constructor(settings: CoreSettings) {
@@ -58,8 +60,12 @@ export class ProviderCore {
 
   async complete(request: NormalizedRequest, call: CallInfo): Promise<CompletionResult> {
     const prepared = this.#adapter.completionRequest(request, false);
-    const result = await this.json(prepared, this.context(request.model), call, (body, context) =>
-      this.#adapter.parseCompletion(body, context),
+    const result = await this.json(
+      prepared,
+      this.context(request.model),
+      call,
+      (body, context) => this.#adapter.parseCompletion(body, context),
+      generationTimeoutMs(request.maxTokens),
     );
     this.#price(result.usage, result.model, request.model);
     if (prepared.warnings) result.warnings = withWarnings(prepared.warnings, result.warnings);
@@ -118,7 +124,7 @@ export class ProviderCore {
     const context = this.context(request.model);
     let response: HttpResponse | undefined;
     try {
-      response = await this.#send(prepared, context, call, true);
+      response = await this.#send(prepared, context, call, true, RESPONSE_START_TIMEOUT_MS);
       const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const parser = this.#adapter.createStreamParser(callContext);
@@ -166,16 +172,20 @@ export class ProviderCore {
     }
   }
 
-  /** One non-streaming attempt whose 2xx body is JSON. */
+  /**
+   * One non-streaming attempt whose 2xx body is JSON. `defaultTimeoutMs` applies when neither the call
+   * nor the client sets a timeout.
+   */
   async json<T>(
     prepared: PreparedRequest,
     context: CallContext,
     call: CallInfo,
     parse: (body: unknown, context: CallContext) => T,
+    defaultTimeoutMs = RESPONSE_START_TIMEOUT_MS,
   ): Promise<T> {
     let response: HttpResponse | undefined;
     try {
-      response = await this.#send(prepared, context, call, false);
+      response = await this.#send(prepared, context, call, false, defaultTimeoutMs);
       const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const text = await response.text();
@@ -213,10 +223,11 @@ export class ProviderCore {
     context: CallContext,
     call: CallInfo,
     stream: boolean,
+    defaultTimeoutMs: number,
   ): Promise<HttpResponse> {
     const request = this.#adapter.authorize ? await this.#adapter.authorize(prepared) : prepared;
     const response = await send(this.#dispatcher, request, {
-      timeoutMs: call.timeoutMs ?? this.#timeoutMs,
+      timeoutMs: call.timeoutMs ?? this.#timeoutMs ?? defaultTimeoutMs,
       idleTimeoutMs: this.#idleTimeoutMs,
       signal: call.signal,
       deadlineAt: call.deadlineAt,

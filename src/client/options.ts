@@ -12,6 +12,7 @@ import type { Middleware } from '../middleware/types.ts';
 import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
+import { requireNodeFeature } from '../spec/node-support.ts';
 import type { MediaDownloadOptions } from './media-download.ts';
 
 export interface RetrySettings {
@@ -21,6 +22,13 @@ export interface RetrySettings {
   maxDelayMs?: number;
   /** Longest `retry-after` we wait for; a longer hint fails at once with `retryAfterMs` set. Default 60 000. */
   maxRetryAfterMs?: number;
+  /**
+   * Retry a generation that timed out once the server had the request: a non-streaming completion with no
+   * response within `timeoutMs`, or a response (streamed or not) silent for `streamIdleTimeoutMs` before
+   * any output. Default false: the provider is probably still generating and bills a retry as a second
+   * answer.
+   */
+  generationTimeouts?: boolean;
 }
 
 export interface ClientOptions {
@@ -32,7 +40,12 @@ export interface ClientOptions {
   baseURL?: string;
   /** Retries after the first attempt. Default 2 (3 attempts in all). */
   maxRetries?: number;
-  /** Time allowed for one attempt until the response starts (its headers), in ms. Default 60 000. */
+  /**
+   * Time allowed for one attempt, once its request is sent, until the response starts (its headers), in
+   * ms. Default: 600 000 for a non-streaming completion (its headers come once the whole answer is
+   * generated; more for a `maxTokens` above 21 333, up to 3 600 000), 60 000 for streams, embeddings and
+   * token counts.
+   */
   timeoutMs?: number;
   /** Longest silence between two chunks of a response body, in ms. Default 30 000. */
   streamIdleTimeoutMs?: number;
@@ -155,7 +168,12 @@ const NESTED: Record<NestedOption, Record<string, Kind>> = {
     maxConcurrency: 'count',
     adaptive: 'boolean',
   },
-  retry: { initialDelayMs: 'duration', maxDelayMs: 'duration', maxRetryAfterMs: 'duration' },
+  retry: {
+    initialDelayMs: 'duration',
+    maxDelayMs: 'duration',
+    maxRetryAfterMs: 'duration',
+    generationTimeouts: 'boolean',
+  },
   pool: { connections: 'count', keepAliveTimeoutMs: 'duration' },
 };
 
@@ -220,6 +238,8 @@ function check(path: string, kind: Kind, value: unknown): void {
       return;
     }
     case 'cacheStore':
+      // Checked here, at creation: a store that fails to open later is only retried, never reported.
+      if (value === 'sqlite') requireNodeFeature('sqlite');
       if (value === 'memory' || value === 'sqlite' || value === 'redis') return;
       if (
         typeof (value as { get?: unknown })?.get === 'function' &&

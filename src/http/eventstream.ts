@@ -7,10 +7,10 @@
  */
 
 import { createRequire } from 'node:module';
-import { crc32 } from 'node:zlib';
 import type * as Codec from '@smithy/eventstream-codec';
 import type { EventStreamCodec, Message, MessageHeaders } from '@smithy/eventstream-codec';
 import { LLMInvalidResponseError } from '../spec/errors.ts';
+import { crc32 } from '../spec/node-support.ts';
 import type { FrameDecoder, StreamFrame } from './frames.ts';
 
 const PRELUDE_LENGTH = 12;

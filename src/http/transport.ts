@@ -25,7 +25,7 @@ export interface PreparedRequest {
 }
 
 export interface SendOptions {
-  /** Time allowed for this attempt until the response headers arrive. */
+  /** Time allowed for this attempt from the moment the request is written until the response headers arrive. */
   timeoutMs: number;
   /** Longest silence allowed between two body chunks. */
   idleTimeoutMs: number;
@@ -209,7 +209,11 @@ export async function send(
 }
 
 function deadlineError(options: Pick<SendOptions, 'context'>): LLMTimeoutError {
-  return new LLMTimeoutError('Deadline exceeded', { ...options.context, retryable: false });
+  return new LLMTimeoutError('Deadline exceeded', {
+    ...options.context,
+    retryable: false,
+    phase: 'deadline',
+  });
 }
 
 const CONNECTION_CODES = new Set([
@@ -239,9 +243,11 @@ export function classifyTransportError(
   if (attemptSignal?.aborted && attemptSignal.reason === DEADLINE) return deadlineError(options);
   const code = (error as { code?: string } | null)?.code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    // undici starts this timer once the request is written: the server had it and may be working on it.
     return new LLMTimeoutError(`Request timed out after ${options.timeoutMs} ms without a response`, {
       ...options.context,
       retryable: true,
+      phase: 'headers',
       cause: error,
     });
   }
@@ -249,6 +255,7 @@ export function classifyTransportError(
     return new LLMTimeoutError(`No data from the server for ${options.idleTimeoutMs} ms`, {
       ...options.context,
       retryable: true,
+      phase: 'body',
       cause: error,
     });
   }

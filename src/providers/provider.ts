@@ -141,6 +141,7 @@ export interface ProviderAdapter {
 
   /** Tokens in `text`: exact where the tokenizer is public, an estimate elsewhere (`tokenCountExact`). */
   countTokens(text: string, model: string): number;
+  /** True when `countTokens` is exact for the client's model (false: an estimate). */
   readonly tokenCountExact: boolean;
   /** The provider's counting endpoint, when it has one. */
   readonly tokenCountEndpoint?: TokenCountEndpoint;
