@@ -19,6 +19,10 @@ export interface CoreSettings {
   secrets: readonly string[];
   timeoutMs: number;
   idleTimeoutMs: number;
+  /** Largest stream event (SSE event, NDJSON line, eventstream message), in bytes. */
+  maxEventBytes: number;
+  /** Largest non-streamed body, in bytes. */
+  maxResponseBytes: number;
 }
 
 export class ProviderCore {
@@ -27,6 +31,8 @@ export class ProviderCore {
   readonly #secrets: readonly string[];
   readonly #timeoutMs: number;
   readonly #idleTimeoutMs: number;
+  readonly #maxEventBytes: number;
+  readonly #maxResponseBytes: number;
 
   constructor(settings: CoreSettings) {
     this.#adapter = settings.adapter;
@@ -34,6 +40,8 @@ export class ProviderCore {
     this.#secrets = settings.secrets;
     this.#timeoutMs = settings.timeoutMs;
     this.#idleTimeoutMs = settings.idleTimeoutMs;
+    this.#maxEventBytes = settings.maxEventBytes;
+    this.#maxResponseBytes = settings.maxResponseBytes;
   }
 
   /** The chain's innermost functions. */
@@ -97,7 +105,12 @@ export class ProviderCore {
       const callContext = this.#withRequestId(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const parser = this.#adapter.createStreamParser(callContext);
-      const decoder = this.#adapter.createStreamDecoder();
+      const decoder = this.#adapter.createStreamDecoder({
+        maxEventBytes: this.#maxEventBytes,
+        provider: callContext.provider,
+        model: callContext.model,
+        requestId: callContext.requestId,
+      });
       const out: StreamEvent[] = [];
       let failure: unknown;
       const onFrame = (frame: StreamFrame) => {
@@ -112,7 +125,12 @@ export class ProviderCore {
         // After the end marker, drain rather than break: breaking destroys the body, and Node builds an
         // AbortError with a stack for it on every stream (measured: a third of a short stream's cost).
         if (parser.done) continue;
-        decoder.push(chunk as Uint8Array, onFrame);
+        try {
+          decoder.push(chunk as Uint8Array, onFrame);
+        } catch (error) {
+          // A frame over the limit or corrupt: what the chunk completed before it is still delivered.
+          failure ??= error;
+        }
         if (out.length > 0) {
           for (let i = 0; i < out.length; i++) yield out[i]!;
           out.length = 0;
@@ -191,6 +209,7 @@ export class ProviderCore {
     const response = await send(this.#dispatcher, request, {
       timeoutMs: call.timeoutMs ?? this.#timeoutMs,
       idleTimeoutMs: this.#idleTimeoutMs,
+      maxResponseBytes: this.#maxResponseBytes,
       signal: call.signal,
       deadlineAt: call.deadlineAt,
       stream,

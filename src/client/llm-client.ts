@@ -4,8 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
+import { DEFAULT_MAX_EVENT_BYTES } from '../http/frames.ts';
 import { DEFAULT_RETRY, type RetryOptions, withRetry } from '../http/retry.ts';
-import { acquirePool } from '../http/transport.ts';
+import { acquirePool, DEFAULT_MAX_RESPONSE_BYTES } from '../http/transport.ts';
 import { retryMiddleware } from '../middleware/retry.ts';
 import { type CallInfo, type Chain, compose, type Middleware, type Operation } from '../middleware/types.ts';
 import type { ProviderAdapter, RequestTokenCount, ResolvedProvider } from '../providers/provider.ts';
@@ -70,6 +71,8 @@ export class LLMClient {
       secrets: resolved.secrets,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       idleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
     this.#retry = {
       ...DEFAULT_RETRY,
