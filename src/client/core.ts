@@ -128,7 +128,9 @@ export class ProviderCore {
         try {
           decoder.push(chunk as Uint8Array, onFrame);
         } catch (error) {
-          // A frame over the limit or corrupt: what the chunk completed before it is still delivered.
+          // Corruption (retryable) is thrown at once, so that an attempt with no output yet is retried
+          // cleanly; a final error (a frame over the limit) lets through what the chunk completed first.
+          if (!isLLMError(error) || error.retryable) throw error;
           failure ??= error;
         }
         if (out.length > 0) {
