@@ -121,10 +121,16 @@ export class ProviderCore {
           failure = error;
         }
       };
+      let drainedBytes = 0;
       for await (const chunk of response.body) {
         // After the end marker, drain rather than break: breaking destroys the body, and Node builds an
         // AbortError with a stack for it on every stream (measured: a third of a short stream's cost).
-        if (parser.done) continue;
+        // But only up to one event's worth: a server that keeps sending would never let the stream end.
+        if (parser.done) {
+          drainedBytes += (chunk as Uint8Array).byteLength;
+          if (drainedBytes > this.#maxEventBytes) break;
+          continue;
+        }
         try {
           decoder.push(chunk as Uint8Array, onFrame);
         } catch (error) {

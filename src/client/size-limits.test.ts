@@ -201,6 +201,28 @@ describe('maxEventBytes ends an endless stream event, for every frame format', (
   });
 });
 
+test('bytes that keep coming after the end marker are not drained forever: the stream finishes', async () => {
+  const events = [
+    'data: {"id":"c","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\n',
+    'data: {"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
+    'data: [DONE]\n\n',
+  ];
+  const flooding = await serve({ headers: { 'content-type': 'text/event-stream' }, head: events.join('') });
+  const client = factory.createClient('openai/gpt-4o-mini', {
+    apiKey: KEY,
+    baseURL: `${flooding.url}/v1`,
+    ...LIMITED,
+  });
+  try {
+    const types: string[] = [];
+    for await (const event of client.stream({ prompt: 'x' })) types.push(event.type);
+    assert.deepEqual(types, ['text-delta', 'finish']);
+    await flooding.connectionsClosed();
+  } finally {
+    await client.close();
+  }
+});
+
 describe('maxResponseBytes ends an oversized non-streamed body', () => {
   const completion = (url: string, options: ClientOptions = LIMITED) =>
     factory.createClient('openai/gpt-4o-mini', { apiKey: KEY, baseURL: `${url}/v1`, ...options });
