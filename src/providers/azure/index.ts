@@ -47,7 +47,7 @@ export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdap
       };
     },
     parseCompletion: parseOpenAIChatCompletion,
-    createStreamDecoder: () => new SseDecoder(),
+    createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new OpenAIStreamParser(context),
     embeddings: openAIEmbeddings(
       (model) => azureDeploymentUrl(settings, model, 'embeddings'),

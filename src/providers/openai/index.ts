@@ -49,7 +49,7 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAd
       };
     },
     parseCompletion: parseOpenAIChatCompletion,
-    createStreamDecoder: () => new SseDecoder(),
+    createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new OpenAIStreamParser(context),
     embeddings: openAIEmbeddings(() => `${base}/embeddings`, jsonHeaders, settings.embeddingEncoding, true),
     mapError: mapOpenAIError,
