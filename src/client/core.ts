@@ -27,6 +27,10 @@ export interface CoreSettings {
   /** The client's `timeoutMs`; undefined: each operation's default (`http/timeouts.ts`). */
   timeoutMs: number | undefined;
   idleTimeoutMs: number;
+  /** Largest stream event (SSE event, NDJSON line, eventstream message), in bytes. */
+  maxEventBytes: number;
+  /** Largest non-streamed body, in bytes. */
+  maxResponseBytes: number;
 }
 
 export class ProviderCore {
@@ -35,6 +39,8 @@ export class ProviderCore {
   readonly #secrets: readonly string[];
   readonly #timeoutMs: number | undefined;
   readonly #idleTimeoutMs: number;
+  readonly #maxEventBytes: number;
+  readonly #maxResponseBytes: number;
 
   constructor(settings: CoreSettings) {
     this.#adapter = settings.adapter;
@@ -42,6 +48,8 @@ export class ProviderCore {
     this.#secrets = settings.secrets;
     this.#timeoutMs = settings.timeoutMs;
     this.#idleTimeoutMs = settings.idleTimeoutMs;
+    this.#maxEventBytes = settings.maxEventBytes;
+    this.#maxResponseBytes = settings.maxResponseBytes;
   }
 
   /** The chain's innermost functions. */
@@ -128,7 +136,12 @@ export class ProviderCore {
       const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const parser = this.#adapter.createStreamParser(callContext);
-      const decoder = this.#adapter.createStreamDecoder();
+      const decoder = this.#adapter.createStreamDecoder({
+        maxEventBytes: this.#maxEventBytes,
+        provider: callContext.provider,
+        model: callContext.model,
+        requestId: callContext.requestId,
+      });
       const out: StreamEvent[] = [];
       let failure: unknown;
       const onFrame = (frame: StreamFrame) => {
@@ -139,11 +152,24 @@ export class ProviderCore {
           failure = error;
         }
       };
+      let drainedBytes = 0;
       for await (const chunk of response.body) {
         // After the end marker, drain rather than break: breaking destroys the body, and Node builds an
         // AbortError with a stack for it on every stream (measured: a third of a short stream's cost).
-        if (parser.done) continue;
-        decoder.push(chunk as Uint8Array, onFrame);
+        // But only up to one event's worth: a server that keeps sending would never let the stream end.
+        if (parser.done) {
+          drainedBytes += (chunk as Uint8Array).byteLength;
+          if (drainedBytes > this.#maxEventBytes) break;
+          continue;
+        }
+        try {
+          decoder.push(chunk as Uint8Array, onFrame);
+        } catch (error) {
+          // Corruption (retryable) is thrown at once, so that an attempt with no output yet is retried
+          // cleanly; a final error (a frame over the limit) lets through what the chunk completed first.
+          if (!isLLMError(error) || error.retryable) throw error;
+          failure ??= error;
+        }
         if (out.length > 0) {
           for (let i = 0; i < out.length; i++) yield out[i]!;
           out.length = 0;
@@ -229,6 +255,7 @@ export class ProviderCore {
     const response = await send(this.#dispatcher, request, {
       timeoutMs: call.timeoutMs ?? this.#timeoutMs ?? defaultTimeoutMs,
       idleTimeoutMs: this.#idleTimeoutMs,
+      maxResponseBytes: this.#maxResponseBytes,
       signal: call.signal,
       deadlineAt: call.deadlineAt,
       stream,

@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
+import { DEFAULT_MAX_EVENT_BYTES } from '../http/frames.ts';
 import { DEFAULT_RETRY, type RetryOptions } from '../http/retry.ts';
-import { acquirePool } from '../http/transport.ts';
+import { acquirePool, DEFAULT_MAX_RESPONSE_BYTES } from '../http/transport.ts';
 import { retryMiddleware } from '../middleware/retry.ts';
 import { type CallInfo, type Chain, compose, type Middleware, type Operation } from '../middleware/types.ts';
 import type {
@@ -86,6 +87,8 @@ export class LLMClient {
       secrets: resolved.secrets,
       timeoutMs: options.timeoutMs,
       idleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
     const retry: RetryOptions = {
       ...DEFAULT_RETRY,

@@ -51,6 +51,18 @@ export interface ClientOptions {
   streamIdleTimeoutMs?: number;
   /** Time allowed for a whole call, all attempts and waits included, in ms. Default: none. */
   deadlineMs?: number;
+  /**
+   * Largest single stream event accepted (an SSE event, an NDJSON line, an eventstream message), in
+   * bytes. A larger one ends the stream with an `LLMInvalidResponseError` (not retried) as soon as the
+   * limit is passed, and the connection is closed. Default 16 MiB (16 777 216), AWS eventstream's own limit.
+   */
+  maxEventBytes?: number;
+  /**
+   * Largest non-streamed response body accepted, in bytes. A larger one (or a larger `content-length`)
+   * is an `LLMInvalidResponseError` (not retried), and the connection is closed. Default 256 MiB
+   * (268 435 456): room for embedding batches sent as JSON floats.
+   */
+  maxResponseBytes?: number;
   /** Model used by `generateEmbeddings`. Default: the provider's (OpenAI: `text-embedding-3-small`). */
   embeddingModel?: string;
   /** Headers added to every request. */
@@ -108,6 +120,7 @@ type Kind =
   | 'url'
   | 'count'
   | 'duration'
+  | 'bytes'
   | 'headers'
   | 'object'
   | 'dispatcher'
@@ -127,6 +140,8 @@ const SCHEMA: Record<keyof ClientOptions, Kind> = {
   timeoutMs: 'duration',
   streamIdleTimeoutMs: 'duration',
   deadlineMs: 'duration',
+  maxEventBytes: 'bytes',
+  maxResponseBytes: 'bytes',
   embeddingModel: 'string',
   headers: 'headers',
   retry: 'object',
@@ -205,6 +220,10 @@ function check(path: string, kind: Kind, value: unknown): void {
     case 'duration':
       if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
         fail('a positive number of milliseconds');
+      return;
+    case 'bytes':
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+        fail('a positive whole number of bytes');
       return;
     case 'headers':
       if (typeof value !== 'object' || value === null || Array.isArray(value))
