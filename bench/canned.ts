@@ -92,3 +92,15 @@ export const STREAM_EVENTS: readonly string[] = (() => {
 })();
 
 export const STREAM_BYTES = STREAM_EVENTS.reduce((sum, event) => sum + Buffer.byteLength(event), 0);
+
+/**
+ * The long-line stream (`/long-line/<bytes>/v1`): one text delta whose content is `<bytes>` of `x`, its SSE
+ * line sent in 64 KiB pieces and ended only after the last, then the usual finish, usage and `[DONE]`.
+ */
+export const LONG_LINE_HEAD = `data: ${CHUNK_HEAD}{"index":0,"delta":{"role":"assistant","content":"`;
+export const LONG_LINE_TAIL = [
+  `"},"logprobs":null,"finish_reason":null}],"usage":null}\n\n`,
+  STREAM_EVENTS.at(-3)!,
+  STREAM_EVENTS.at(-2)!,
+  STREAM_EVENTS.at(-1)!,
+].join('');

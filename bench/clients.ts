@@ -38,13 +38,13 @@ export interface BenchClient {
 export async function createBenchClient(
   name: ClientName,
   baseURL: string,
-  options: { oursEntry?: string } = {},
+  options: { oursEntry?: string; oursOptions?: Record<string, unknown> } = {},
 ): Promise<BenchClient> {
   switch (name) {
     case 'floor':
       return floorClient(baseURL);
     case 'ours':
-      return oursClient(baseURL, options.oursEntry);
+      return oursClient(baseURL, options.oursEntry, options.oursOptions);
     case 'openai':
       return openaiClient(baseURL);
     case 'ai-sdk':
@@ -123,12 +123,19 @@ async function floorClient(baseURL: string): Promise<BenchClient> {
   };
 }
 
-/** `entry`: the library's entry module; the TypeScript source unless a compiled build is being timed. */
-async function oursClient(baseURL: string, entry?: string): Promise<BenchClient> {
+/**
+ * `entry`: the library's entry module; the TypeScript source unless a compiled build is being timed.
+ * `extra`: client options beyond the defaults (the long-line benchmark raises `maxEventBytes`).
+ */
+async function oursClient(
+  baseURL: string,
+  entry?: string,
+  extra: Record<string, unknown> = {},
+): Promise<BenchClient> {
   const { createClient } = (
     entry ? await import(entry) : await import('../src/index.ts')
   ) as typeof import('../src/index.ts');
-  const client = createClient(`openai/${MODEL}`, { apiKey: API_KEY, baseURL });
+  const client = createClient(`openai/${MODEL}`, { apiKey: API_KEY, baseURL, ...extra });
   return {
     async complete() {
       return (await client.complete({ messages: MESSAGES })).text;

@@ -26,6 +26,8 @@ export interface Settings {
   embeddings: { texts: number; realisticTexts: number; warmupTexts: number; runs: number };
   tokenPasses: number;
   coldStartRuns: number;
+  /** Runs per client and line length of the long-line benchmark. */
+  longLineRuns: number;
 }
 
 export const QUICK_SETTINGS: Settings = {
@@ -37,6 +39,7 @@ export const QUICK_SETTINGS: Settings = {
   embeddings: { texts: 20_000, realisticTexts: 0, warmupTexts: 2_000, runs: 1 },
   tokenPasses: 2,
   coldStartRuns: 3,
+  longLineRuns: 1,
 };
 
 export const FULL_SETTINGS: Settings = {
@@ -48,6 +51,7 @@ export const FULL_SETTINGS: Settings = {
   embeddings: { texts: 100_000, realisticTexts: 50_000, warmupTexts: 5_000, runs: 3 },
   tokenPasses: 3,
   coldStartRuns: 5,
+  longLineRuns: 3,
 };
 
 export interface Harness {

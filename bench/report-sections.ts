@@ -1,5 +1,11 @@
-/** The report sections for embeddings, token counting and cold start. */
+/** The report sections for embeddings, token counting, cold start and the long line. */
 
+import {
+  LONG_LINE_CLIENTS,
+  LONG_LINE_SIZES,
+  type LongLineBenchmark,
+  type LongLineClient,
+} from './long-line-benchmark.ts';
 import { loadNote, table } from './markdown.ts';
 import {
   type ColdStartBenchmark,
@@ -195,4 +201,75 @@ export function coldStartSection(coldStart: ColdStartBenchmark): string {
     );
   }
   return parts.join('\n');
+}
+
+const LONG_LINE_LABELS: Record<LongLineClient, string> = {
+  ours: '**llm-factory** (`maxEventBytes` raised to 256 MiB)',
+  'ours-default-limits': 'llm-factory, default `maxEventBytes` (16 MiB)',
+  openai: 'openai',
+};
+
+export function longLineSection(longLine: LongLineBenchmark): string {
+  const rows: string[][] = [];
+  for (const lineBytes of longLine.sizes.length > 0 ? longLine.sizes : LONG_LINE_SIZES) {
+    const of = (client: LongLineClient) =>
+      longLine.byClient[client].measurements.filter((m) => m.lineBytes === lineBytes);
+    const openaiWall = spread(of('openai').map((m) => m.wallMs)).median;
+    const openaiRss = spread(of('openai').map((m) => m.maxRssKb / 1024)).median;
+    for (const client of LONG_LINE_CLIENTS) {
+      const runs = of(client);
+      if (runs.length === 0) {
+        rows.push([
+          `${figure(lineBytes / MB)} MB`,
+          LONG_LINE_LABELS[client],
+          'failed',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]);
+        continue;
+      }
+      const wall = spread(runs.map((m) => m.wallMs));
+      const peak = spread(runs.map((m) => m.maxRssKb / 1024));
+      const refused = runs.find((m) => m.refused);
+      rows.push([
+        `${figure(lineBytes / MB)} MB`,
+        LONG_LINE_LABELS[client],
+        spreadText(wall),
+        figure(spread(runs.map((m) => m.cpuUs / 1000)).median),
+        figure(spread(runs.map((m) => m.baselineRssKb / 1024)).median),
+        spreadText(peak),
+        ratio(wall.median, openaiWall),
+        ratio(peak.median, openaiRss),
+        refused ? 'refused: over `maxEventBytes`' : 'read whole',
+      ]);
+    }
+  }
+  const errors = LONG_LINE_CLIENTS.flatMap((client) =>
+    longLine.byClient[client].errors.map((error) => `- ${client}, ${error.split('\n')[0]}`),
+  );
+  return [
+    '## 6. One long SSE line through `stream()`',
+    '',
+    `The stub sends one \`chat.completion.chunk\` whose \`content\` is the given number of bytes (MB = 10⁶), its SSE line written in 64 KiB pieces and ended only after the last (as a broken proxy, or a multi-megabyte tool argument or image, would send it), then the finish, usage and \`[DONE]\` events. Each client in a fresh process per line and run: one short stream untimed, then the long one, read to its end and checked; wall and CPU time of that stream, RSS before it, and the process's peak RSS. A decoder that re-scans its pending line on every chunk shows as time growing with the square of the line. llm-factory runs twice: with \`maxEventBytes\` raised so that it reads the line whole, as openai does, and with its default, which refuses a longer line as soon as the limit is passed. Median (min–max) of ${longLine.runs} run(s).${loadNote(LONG_LINE_CLIENTS.flatMap((client) => longLine.byClient[client].measurements.map((m) => m.otherCpuShare)))}`,
+    '',
+    table(
+      [
+        'line',
+        'client',
+        'wall ms',
+        'CPU ms',
+        'RSS before MB',
+        'peak RSS MB',
+        '× openai (wall)',
+        '× openai (peak RSS)',
+        'outcome',
+      ],
+      rows,
+    ),
+    ...(errors.length > 0 ? ['', 'Failures:', '', ...errors] : []),
+  ].join('\n');
 }

@@ -2,7 +2,7 @@
 import { STREAM_BYTES, STREAM_CHUNKS } from './canned.ts';
 import { CLIENT_LABELS, CLIENT_NAMES } from './clients.ts';
 import { loadNote, status, table } from './markdown.ts';
-import { coldStartSection, embeddingsSection, tokensSection } from './report-sections.ts';
+import { coldStartSection, embeddingsSection, longLineSection, tokensSection } from './report-sections.ts';
 import {
   type BenchResults,
   type ClientBenchmark,
@@ -202,6 +202,7 @@ export function renderReport(results: BenchResults): string {
   if (results.embeddings) sections.push('', embeddingsSection(results.embeddings));
   if (results.tokens) sections.push('', tokensSection(results.tokens));
   if (results.coldStart) sections.push('', coldStartSection(results.coldStart));
+  if (results.longLine) sections.push('', longLineSection(results.longLine));
   if (results.completion || results.stream || results.streamFlushed) {
     sections.push('', '## Where llm-factory’s CPU goes (profiles)');
     if (results.completion) sections.push('', profileSection('Non-streaming completion', results.completion));
@@ -217,7 +218,7 @@ export function renderReport(results: BenchResults): string {
     '```sh',
     'npm run bench             # everything, about 4–5 minutes on 2 cores; writes bench/RESULTS.md',
     'npm run bench -- --quick  # about a minute; writes bench/.tmp/RESULTS-quick.md',
-    'npm run bench -- --only=completion,stream   # any of: completion, stream, stream-flushed, embeddings, tokens, cold-start',
+    'npm run bench -- --only=completion,stream   # any of: completion, stream, stream-flushed, embeddings, tokens, cold-start, long-line',
     '```',
     '',
     'Raw measurements of the last run: `bench/.tmp/results.json`.',

@@ -7,6 +7,8 @@ import type { ClientMeasurement, StreamShape } from './client-worker.ts';
 import type { ClientName } from './clients.ts';
 import type { ColdStartMeasurement } from './cold-start-worker.ts';
 import type { EmbeddingsMeasurement } from './embeddings-worker.ts';
+import type { LongLineBenchmark } from './long-line-benchmark.ts';
+import type { LongLineMeasurement } from './long-line-worker.ts';
 import type { WorkerStats } from './processes.ts';
 import type { GroupCost, ProfileSummary } from './profile.ts';
 import { figure, percent, ratio, type Spread, spread } from './stats.ts';
@@ -110,6 +112,7 @@ export interface BenchResults {
   embeddings?: EmbeddingsConfig[];
   tokens?: TokensBenchmark;
   coldStart?: ColdStartBenchmark;
+  longLine?: LongLineBenchmark;
 }
 
 export const MB = 1_000_000;
@@ -202,6 +205,25 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
       measured: `${percent(ours)} of ideal (floor: ${percent(floor)}${ceilingText(primary)})`,
       met: Number.isFinite(ours) ? ours >= TARGETS.embeddingsOfIdeal : undefined,
       borderline: isBorderline(ours, TARGETS.embeddingsOfIdeal),
+    });
+  }
+  const longLine = results.longLine;
+  if (longLine && longLine.sizes.length > 0) {
+    const longest = Math.max(...longLine.sizes);
+    const median = (client: 'ours' | 'openai', of: (m: LongLineMeasurement) => number) =>
+      spread(longLine.byClient[client].measurements.filter((m) => m.lineBytes === longest).map(of)).median;
+    const wall = { ours: median('ours', (m) => m.wallMs), openai: median('openai', (m) => m.wallMs) };
+    const rss = {
+      ours: median('ours', (m) => m.maxRssKb / 1024),
+      openai: median('openai', (m) => m.maxRssKb / 1024),
+    };
+    checks.push({
+      target: `one ${figure(longest / MB)} MB SSE line through stream(): wall time and peak RSS ≤ openai`,
+      measured: `${figure(wall.ours)} vs ${figure(wall.openai)} ms (${ratio(wall.ours, wall.openai)}), peak RSS ${figure(rss.ours)} vs ${figure(rss.openai)} MB (${ratio(rss.ours, rss.openai)})`,
+      met:
+        Number.isFinite(wall.ours / wall.openai) && Number.isFinite(rss.ours / rss.openai)
+          ? wall.ours <= wall.openai && rss.ours <= rss.openai
+          : undefined,
     });
   }
   if (results.tokens) {

@@ -4,7 +4,7 @@
  *   npm run bench                      full run (about 4–5 minutes on 2 cores), writes bench/RESULTS.md
  *   npm run bench -- --quick           short run, written to bench/.tmp/RESULTS-quick.md
  *   npm run bench -- --only=tokens     some of: completion, stream, stream-flushed, embeddings, tokens,
- *                                      cold-start (written to bench/.tmp/)
+ *                                      cold-start, long-line (written to bench/.tmp/)
  *   npm run bench -- --ours=<file>     measure another build of the library as `ours` (its index.ts or
  *                                      index.js) for an A/B check of a change (written to bench/.tmp/)
  *
@@ -19,13 +19,22 @@ import { CLIENT_NAMES } from './clients.ts';
 import { coldStartBenchmark } from './cold-start-benchmark.ts';
 import { describeEnvironment } from './environment.ts';
 import { FULL_SETTINGS, type Harness, QUICK_SETTINGS } from './harness.ts';
+import { longLineBenchmark } from './long-line-benchmark.ts';
 import { BENCH_DIR, startServer } from './processes.ts';
 import { renderReport } from './report.ts';
 import { type BenchResults, checkTargets, cpuSpread } from './results.ts';
 import { figure } from './stats.ts';
 import { embeddingsBenchmark, tokensBenchmark } from './throughput-benchmarks.ts';
 
-const BENCHMARKS = ['completion', 'stream', 'stream-flushed', 'embeddings', 'tokens', 'cold-start'] as const;
+const BENCHMARKS = [
+  'completion',
+  'stream',
+  'stream-flushed',
+  'embeddings',
+  'tokens',
+  'cold-start',
+  'long-line',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 const args = process.argv.slice(2);
@@ -70,7 +79,13 @@ mkdirSync(harness.profileDir, { recursive: true });
 const results: BenchResults = { environment: describeEnvironment(quick) };
 harness.log(`${quick ? 'quick' : 'full'} run: ${BENCHMARKS.filter(selected).join(', ')}`);
 
-if (selected('completion') || selected('stream') || selected('stream-flushed') || selected('cold-start')) {
+if (
+  selected('completion') ||
+  selected('stream') ||
+  selected('stream-flushed') ||
+  selected('cold-start') ||
+  selected('long-line')
+) {
   const stub = await startServer('stub-server.ts');
   try {
     if (selected('completion')) results.completion = await clientBenchmark(harness, 'complete', stub);
@@ -79,6 +94,7 @@ if (selected('completion') || selected('stream') || selected('stream-flushed') |
       results.streamFlushed = await clientBenchmark(harness, 'stream', stub, 'flushed');
     }
     if (selected('cold-start')) results.coldStart = await coldStartBenchmark(harness, stub);
+    if (selected('long-line')) results.longLine = await longLineBenchmark(harness, stub);
   } finally {
     await stub.stop();
   }

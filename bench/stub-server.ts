@@ -3,18 +3,22 @@
  * at once with canned bytes. `/complete/v1/chat/completions` sends one JSON completion;
  * `/stream/v1/chat/completions` sends the canned SSE stream as one write (the client reads it in
  * socket-sized pieces); `/stream-flushed/v1/chat/completions` sends the same events one HTTP chunk each,
- * as a server that flushes every event does (corked into one socket write, so the stub stays cheap).
+ * as a server that flushes every event does (corked into one socket write, so the stub stays cheap);
+ * `/long-line/<bytes>/v1/chat/completions` sends one text delta of `<bytes>` characters whose SSE line
+ * arrives in 64 KiB pieces and ends only after the last (`LONG_LINE_HEAD` / `LONG_LINE_TAIL`).
  *
  * Prints `{"url": …}` on stdout once it listens.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { COMPLETION_BODY, STREAM_EVENTS } from './canned.ts';
+import { COMPLETION_BODY, LONG_LINE_HEAD, LONG_LINE_TAIL, STREAM_EVENTS } from './canned.ts';
 
 const completionBody = Buffer.from(COMPLETION_BODY);
 const streamEvents = STREAM_EVENTS.map((event) => Buffer.from(event));
 const streamBody = Buffer.concat(streamEvents);
 let nextRequestId = 1;
+const LONG_LINE_PATH = /^\/long-line\/(\d+)\//;
+const LONG_LINE_PIECE = Buffer.alloc(64 * 1024, 'x');
 
 function commonHeaders(): Record<string, string> {
   return {
@@ -28,6 +32,10 @@ const server = createServer((request, response) => {
   const url = request.url ?? '/';
   request.resume();
   request.on('end', () => {
+    if (url.startsWith('/long-line/')) {
+      void sendLongLine(response, Number(LONG_LINE_PATH.exec(url)?.[1] ?? 0));
+      return;
+    }
     if (url.startsWith('/stream/') || url.startsWith('/stream-flushed/')) {
       response.writeHead(200, {
         ...commonHeaders(),
@@ -59,6 +67,28 @@ const server = createServer((request, response) => {
     response.end('{"error":{"message":"not found","type":"invalid_request_error"}}');
   });
 });
+/** The long-line stream, written as fast as the client reads it (backpressure honoured). */
+async function sendLongLine(response: ServerResponse, contentBytes: number): Promise<void> {
+  response.writeHead(200, {
+    ...commonHeaders(),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+  });
+  response.write(LONG_LINE_HEAD);
+  for (let sent = 0; sent < contentBytes && !response.destroyed; sent += LONG_LINE_PIECE.byteLength) {
+    const left = contentBytes - sent;
+    if (
+      !response.write(left < LONG_LINE_PIECE.byteLength ? LONG_LINE_PIECE.subarray(0, left) : LONG_LINE_PIECE)
+    ) {
+      await new Promise((resolve) => {
+        response.once('drain', resolve);
+        response.once('close', resolve);
+      });
+    }
+  }
+  if (!response.destroyed) response.end(LONG_LINE_TAIL);
+}
+
 server.keepAliveTimeout = 120_000;
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;

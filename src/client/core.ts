@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import type { StreamFrame } from '../http/frames.ts';
 import { headerValue } from '../http/retry-timing.ts';
+import { generationTimeoutMs, RESPONSE_START_TIMEOUT_MS } from '../http/timeouts.ts';
 import { type HttpResponse, type PreparedRequest, send } from '../http/transport.ts';
 import type { CallInfo, Chain, EmbedBatch, EmbedResult } from '../middleware/types.ts';
 import { costOf } from '../pricing/pricing.ts';
@@ -23,16 +24,23 @@ export interface CoreSettings {
   adapter: ProviderAdapter;
   dispatcher: Dispatcher;
   secrets: readonly string[];
-  timeoutMs: number;
+  /** The client's `timeoutMs`; undefined: each operation's default (`http/timeouts.ts`). */
+  timeoutMs: number | undefined;
   idleTimeoutMs: number;
+  /** Largest stream event (SSE event, NDJSON line, eventstream message), in bytes. */
+  maxEventBytes: number;
+  /** Largest non-streamed body, in bytes. */
+  maxResponseBytes: number;
 }
 
 export class ProviderCore {
   readonly #adapter: ProviderAdapter;
   readonly #dispatcher: Dispatcher;
   readonly #secrets: readonly string[];
-  readonly #timeoutMs: number;
+  readonly #timeoutMs: number | undefined;
   readonly #idleTimeoutMs: number;
+  readonly #maxEventBytes: number;
+  readonly #maxResponseBytes: number;
 
   constructor(settings: CoreSettings) {
     this.#adapter = settings.adapter;
@@ -40,6 +48,8 @@ export class ProviderCore {
     this.#secrets = settings.secrets;
     this.#timeoutMs = settings.timeoutMs;
     this.#idleTimeoutMs = settings.idleTimeoutMs;
+    this.#maxEventBytes = settings.maxEventBytes;
+    this.#maxResponseBytes = settings.maxResponseBytes;
   }
 
   /** The chain's innermost functions. */
@@ -58,8 +68,12 @@ export class ProviderCore {
 
   async complete(request: NormalizedRequest, call: CallInfo): Promise<CompletionResult> {
     const prepared = this.#adapter.completionRequest(request, false);
-    const result = await this.json(prepared, this.context(request.model), call, (body, context) =>
-      this.#adapter.parseCompletion(body, context),
+    const result = await this.json(
+      prepared,
+      this.context(request.model),
+      call,
+      (body, context) => this.#adapter.parseCompletion(body, context),
+      generationTimeoutMs(request.maxTokens),
     );
     this.#price(result.usage, result.model, request.model);
     if (prepared.warnings) result.warnings = withWarnings(prepared.warnings, result.warnings);
@@ -118,11 +132,16 @@ export class ProviderCore {
     const context = this.context(request.model);
     let response: HttpResponse | undefined;
     try {
-      response = await this.#send(prepared, context, call, true);
+      response = await this.#send(prepared, context, call, true, RESPONSE_START_TIMEOUT_MS);
       const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const parser = this.#adapter.createStreamParser(callContext);
-      const decoder = this.#adapter.createStreamDecoder();
+      const decoder = this.#adapter.createStreamDecoder({
+        maxEventBytes: this.#maxEventBytes,
+        provider: callContext.provider,
+        model: callContext.model,
+        requestId: callContext.requestId,
+      });
       const out: StreamEvent[] = [];
       let failure: unknown;
       const onFrame = (frame: StreamFrame) => {
@@ -133,11 +152,24 @@ export class ProviderCore {
           failure = error;
         }
       };
+      let drainedBytes = 0;
       for await (const chunk of response.body) {
         // After the end marker, drain rather than break: breaking destroys the body, and Node builds an
         // AbortError with a stack for it on every stream (measured: a third of a short stream's cost).
-        if (parser.done) continue;
-        decoder.push(chunk as Uint8Array, onFrame);
+        // But only up to one event's worth: a server that keeps sending would never let the stream end.
+        if (parser.done) {
+          drainedBytes += (chunk as Uint8Array).byteLength;
+          if (drainedBytes > this.#maxEventBytes) break;
+          continue;
+        }
+        try {
+          decoder.push(chunk as Uint8Array, onFrame);
+        } catch (error) {
+          // Corruption (retryable) is thrown at once, so that an attempt with no output yet is retried
+          // cleanly; a final error (a frame over the limit) lets through what the chunk completed first.
+          if (!isLLMError(error) || error.retryable) throw error;
+          failure ??= error;
+        }
         if (out.length > 0) {
           for (let i = 0; i < out.length; i++) yield out[i]!;
           out.length = 0;
@@ -166,16 +198,20 @@ export class ProviderCore {
     }
   }
 
-  /** One non-streaming attempt whose 2xx body is JSON. */
+  /**
+   * One non-streaming attempt whose 2xx body is JSON. `defaultTimeoutMs` applies when neither the call
+   * nor the client sets a timeout.
+   */
   async json<T>(
     prepared: PreparedRequest,
     context: CallContext,
     call: CallInfo,
     parse: (body: unknown, context: CallContext) => T,
+    defaultTimeoutMs = RESPONSE_START_TIMEOUT_MS,
   ): Promise<T> {
     let response: HttpResponse | undefined;
     try {
-      response = await this.#send(prepared, context, call, false);
+      response = await this.#send(prepared, context, call, false, defaultTimeoutMs);
       const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
       const text = await response.text();
@@ -213,11 +249,13 @@ export class ProviderCore {
     context: CallContext,
     call: CallInfo,
     stream: boolean,
+    defaultTimeoutMs: number,
   ): Promise<HttpResponse> {
     const request = this.#adapter.authorize ? await this.#adapter.authorize(prepared) : prepared;
     const response = await send(this.#dispatcher, request, {
-      timeoutMs: call.timeoutMs ?? this.#timeoutMs,
+      timeoutMs: call.timeoutMs ?? this.#timeoutMs ?? defaultTimeoutMs,
       idleTimeoutMs: this.#idleTimeoutMs,
+      maxResponseBytes: this.#maxResponseBytes,
       signal: call.signal,
       deadlineAt: call.deadlineAt,
       stream,

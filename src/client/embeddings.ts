@@ -6,6 +6,7 @@
 import { abortError } from '../http/abort.ts';
 import type { EmbeddingLimits } from '../providers/provider.ts';
 import { LLMBadRequestError } from '../spec/errors.ts';
+import { EMBEDDING_INPUT_TYPES, type EmbeddingOptions } from '../spec/types.ts';
 
 export interface Batch {
   start: number;
@@ -21,6 +22,17 @@ export function validateTexts(texts: unknown): asserts texts is string[] {
     if ((texts[i] as string).length === 0) {
       throw new LLMBadRequestError(`generateEmbeddings: texts[${i}] is empty; providers reject empty inputs`);
     }
+  }
+}
+
+/** Throws `LLMBadRequestError` naming an embedding option whose value no provider would understand. */
+export function validateEmbeddingOptions(options: EmbeddingOptions): void {
+  const { inputType } = options;
+  if (inputType !== undefined && !EMBEDDING_INPUT_TYPES.includes(inputType)) {
+    const shown = typeof inputType === 'string' ? JSON.stringify(inputType) : String(inputType);
+    throw new LLMBadRequestError(
+      `generateEmbeddings: \`inputType\` must be 'query' or 'document' (got ${shown})`,
+    );
   }
 }
 

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Agent } from 'undici';
+import type { CacheStore } from '../middleware/cache/store.ts';
+import type { Logger } from '../middleware/logging.ts';
+import type { Middleware } from '../middleware/types.ts';
+import { SpendTracker } from '../pricing/spend-tracker.ts';
 import { isLLMError, LLMBadRequestError, LLMConfigurationError } from '../spec/errors.ts';
 import { createClient, LLMClientFactory } from './factory.ts';
 import { inferProvider, parseModelSpec } from './model-inference.ts';
+import type { ClientOptions } from './options.ts';
 
 const KEY = 'sk-factory-test-0123456789abcdef';
 
@@ -212,5 +218,82 @@ describe('LLMClientFactory', () => {
     );
     await assert.rejects(client.generateEmbeddings(['ok', '']), /texts\[1\] is empty/);
     await client.close();
+  });
+});
+
+describe("getClient never hands one caller another caller's client", () => {
+  // Each maker returns a new object with new methods: the same shape, different behaviour.
+  const logger = (): Logger => ({ debug() {}, info() {}, warn() {}, error() {} });
+  const layer = (): Middleware => ({ name: 'audit', complete: (request, call, next) => next(request, call) });
+  const store = (): CacheStore => {
+    const entries = new Map<string, string>();
+    return {
+      get: async (key) => entries.get(key),
+      set: async (key, value) => void entries.set(key, value),
+      delete: async (key) => void entries.delete(key),
+      close: async () => {},
+    };
+  };
+  const plainDispatcher = () => ({ request: () => Promise.reject(new Error('not used')) }) as never;
+  const members: Array<[string, () => ClientOptions]> = [
+    ['logger', () => ({ logger: logger() })],
+    ['a middleware layer', () => ({ middleware: [layer()] })],
+    ['a cache store', () => ({ cache: { store: store() } })],
+    ['a plain-object dispatcher', () => ({ dispatcher: plainDispatcher() })],
+    ['an undici dispatcher', () => ({ dispatcher: new Agent() })],
+    ['a spend tracker', () => ({ spend: new SpendTracker() })],
+  ];
+
+  for (const [member, options] of members) {
+    test(`options that differ only in ${member} give different clients; the same ones, the same client`, async () => {
+      const factory = new LLMClientFactory({ env: { OPENAI_API_KEY: KEY } });
+      const mine = options();
+      const a = factory.getClient('openai', 'gpt-4o-mini', mine);
+      const b = factory.getClient('openai', 'gpt-4o-mini', options());
+      assert.notEqual(a, b, `another caller's ${member} gets its own client`);
+      assert.equal(
+        factory.getClient('openai', 'gpt-4o-mini', { ...mine }),
+        a,
+        'the same options, the same client',
+      );
+      await factory.close();
+    });
+  }
+
+  test('bedrock credentials count by value: other credentials, another client; equal ones, the same', async () => {
+    const factory = new LLMClientFactory({ env: { AWS_REGION: 'us-east-1' } });
+    const credentials = (secret: string) => ({
+      credentials: { accessKeyId: 'TESTKEYID', secretAccessKey: secret },
+    });
+    const a = factory.getClient('bedrock', undefined, credentials('test-secret-not-real-1'));
+    assert.notEqual(factory.getClient('bedrock', undefined, credentials('test-secret-not-real-2')), a);
+    assert.equal(factory.getClient('bedrock', undefined, credentials('test-secret-not-real-1')), a);
+    await factory.close();
+  });
+
+  test('data options count by value, whatever the key order', async () => {
+    const factory = new LLMClientFactory({ env: { OPENAI_API_KEY: KEY } });
+    const a = factory.getClient('openai', 'gpt-4o-mini', {
+      headers: { 'x-a': '1', 'x-b': '2' },
+      retry: { maxDelayMs: 50 },
+    });
+    assert.equal(
+      factory.getClient('openai', 'gpt-4o-mini', {
+        retry: { maxDelayMs: 50 },
+        headers: { 'x-b': '2', 'x-a': '1' },
+      }),
+      a,
+    );
+    assert.notEqual(factory.getClient('openai', 'gpt-4o-mini', { headers: { 'x-a': '1', 'x-b': '3' } }), a);
+    assert.equal(
+      factory.getClient('openai', 'gpt-4o-mini', {
+        tracing: undefined,
+        headers: { 'x-a': '1', 'x-b': '2' },
+        retry: { maxDelayMs: 50 },
+      }),
+      a,
+      'an undefined option is an absent one',
+    );
+    await factory.close();
   });
 });

@@ -42,25 +42,48 @@ export function resolveSpec(
   return { provider, options: chosenModel === undefined ? options : { ...options, model: chosenModel } };
 }
 
-const objectIds = new WeakMap<object, number>();
-let nextObjectId = 1;
+const identities = new WeakMap<object, number>();
+let nextIdentity = 1;
 
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => {
-    if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
-      const proto = Object.getPrototypeOf(inner);
-      if (proto !== Object.prototype && proto !== null) {
-        let id = objectIds.get(inner);
-        if (id === undefined) {
-          id = nextObjectId++;
-          objectIds.set(inner, id);
-        }
-        return `#object${id}`;
-      }
-      return Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1)));
-    }
-    return inner;
-  });
+function identityOf(value: object): string {
+  let id = identities.get(value);
+  if (id === undefined) {
+    id = nextIdentity++;
+    identities.set(value, id);
+  }
+  return `#${id}`;
+}
+
+/**
+ * A string that is equal for two option objects exactly when they configure the same client. Data
+ * (strings, numbers, plain objects and arrays of them) counts by value, keys sorted; anything with
+ * behaviour or state of its own — a function, a class instance (a dispatcher, a `SpendTracker`, a store),
+ * a cycle — counts by identity. So a `logger`, a `middleware` layer or a cache `store` written as a plain
+ * object with methods is told apart from another one by its methods, where JSON would drop them and
+ * hand one caller another caller's client.
+ */
+function optionsFingerprint(value: unknown, path: object[] = []): string {
+  if (typeof value === 'function') return identityOf(value);
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'undefined';
+  if (path.includes(value)) return identityOf(value);
+  const proto = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) {
+    if (proto !== Array.prototype) return identityOf(value);
+    path.push(value);
+    const items = value.map((item) => optionsFingerprint(item, path));
+    path.pop();
+    return `[${items.join(',')}]`;
+  }
+  if (proto !== Object.prototype && proto !== null) return identityOf(value);
+  path.push(value);
+  const entries = Object.keys(value)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort()
+    .map(
+      (key) => `${JSON.stringify(key)}:${optionsFingerprint((value as Record<string, unknown>)[key], path)}`,
+    );
+  path.pop();
+  return `{${entries.join(',')}}`;
 }
 
 export class LLMClientFactory {
@@ -105,7 +128,7 @@ export class LLMClientFactory {
     const key = createHash('sha256')
       .update(resolved.provider)
       .update('\0')
-      .update(stableJson(resolved.options))
+      .update(optionsFingerprint(resolved.options))
       .update('\0')
       .update(envPart)
       .digest('hex');

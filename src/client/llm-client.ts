@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
+import { DEFAULT_MAX_EVENT_BYTES } from '../http/frames.ts';
 import { DEFAULT_RETRY, type RetryOptions } from '../http/retry.ts';
-import { acquirePool } from '../http/transport.ts';
+import { acquirePool, DEFAULT_MAX_RESPONSE_BYTES } from '../http/transport.ts';
 import { retryMiddleware } from '../middleware/retry.ts';
 import { type CallInfo, type Chain, compose, type Middleware, type Operation } from '../middleware/types.ts';
 import type {
@@ -26,7 +27,7 @@ import type {
   StreamEvent,
 } from '../spec/types.ts';
 import { ProviderCore } from './core.ts';
-import { planBatches, runSlidingWindow, validateTexts } from './embeddings.ts';
+import { planBatches, runSlidingWindow, validateEmbeddingOptions, validateTexts } from './embeddings.ts';
 import { layersFor } from './layers.ts';
 import { inlineMedia, type MediaDownloadOptions, needsDownload } from './media-download.ts';
 import type { ClientOptions } from './options.ts';
@@ -40,7 +41,6 @@ import {
 } from './structured-output.ts';
 import { type RunToolsRequest, type RunToolsResult, runTools } from './tool-loop.ts';
 
-const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_EMBEDDING_CONCURRENCY = 4;
 
@@ -85,8 +85,10 @@ export class LLMClient {
       adapter: resolved.adapter,
       dispatcher,
       secrets: resolved.secrets,
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs: options.timeoutMs,
       idleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
     const retry: RetryOptions = {
       ...DEFAULT_RETRY,
@@ -165,8 +167,9 @@ export class LLMClient {
 
   /**
    * Streams a completion as events: `text-delta`s (and `tool-call-delta`s), then one `finish` with the usage.
-   * Failures before the first event are retried like `complete`; once output has been produced, a failure
-   * is thrown as a typed error and never retried. Breaking out of the loop releases the connection.
+   * Failures before the first event are retried like `complete` (not a response that began and went silent:
+   * the provider is generating); once output has been produced, a failure is thrown as a typed error and
+   * never retried. Breaking out of the loop releases the connection.
    * An invalid request throws at once, before anything is sent.
    */
   stream(request: CompletionRequest): AsyncGenerator<StreamEvent, void, undefined> {
@@ -197,6 +200,7 @@ export class LLMClient {
       );
     }
     validateTexts(texts);
+    validateEmbeddingOptions(options);
     const model = options.model ?? this.embeddingModel;
     if (!model) {
       throw new LLMUnsupportedError(

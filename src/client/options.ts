@@ -12,6 +12,7 @@ import type { Middleware } from '../middleware/types.ts';
 import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { AwsCredentials } from '../providers/provider.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
+import { requireNodeFeature } from '../spec/node-support.ts';
 import type { MediaDownloadOptions } from './media-download.ts';
 
 export interface RetrySettings {
@@ -21,6 +22,13 @@ export interface RetrySettings {
   maxDelayMs?: number;
   /** Longest `retry-after` we wait for; a longer hint fails at once with `retryAfterMs` set. Default 60 000. */
   maxRetryAfterMs?: number;
+  /**
+   * Retry a generation that timed out once the server had the request: a non-streaming completion with no
+   * response within `timeoutMs`, or a response (streamed or not) silent for `streamIdleTimeoutMs` before
+   * any output. Default false: the provider is probably still generating and bills a retry as a second
+   * answer.
+   */
+  generationTimeouts?: boolean;
 }
 
 export interface ClientOptions {
@@ -32,12 +40,29 @@ export interface ClientOptions {
   baseURL?: string;
   /** Retries after the first attempt. Default 2 (3 attempts in all). */
   maxRetries?: number;
-  /** Time allowed for one attempt until the response starts (its headers), in ms. Default 60 000. */
+  /**
+   * Time allowed for one attempt, once its request is sent, until the response starts (its headers), in
+   * ms. Default: 600 000 for a non-streaming completion (its headers come once the whole answer is
+   * generated; more for a `maxTokens` above 21 333, up to 3 600 000), 60 000 for streams, embeddings and
+   * token counts.
+   */
   timeoutMs?: number;
   /** Longest silence between two chunks of a response body, in ms. Default 30 000. */
   streamIdleTimeoutMs?: number;
   /** Time allowed for a whole call, all attempts and waits included, in ms. Default: none. */
   deadlineMs?: number;
+  /**
+   * Largest single stream event accepted (an SSE event, an NDJSON line, an eventstream message), in
+   * bytes. A larger one ends the stream with an `LLMInvalidResponseError` (not retried) as soon as the
+   * limit is passed, and the connection is closed. Default 16 MiB (16 777 216), AWS eventstream's own limit.
+   */
+  maxEventBytes?: number;
+  /**
+   * Largest non-streamed response body accepted, in bytes. A larger one (or a larger `content-length`)
+   * is an `LLMInvalidResponseError` (not retried), and the connection is closed. Default 256 MiB
+   * (268 435 456): room for embedding batches sent as JSON floats.
+   */
+  maxResponseBytes?: number;
   /** Model used by `generateEmbeddings`. Default: the provider's (OpenAI: `text-embedding-3-small`). */
   embeddingModel?: string;
   /** Headers added to every request. */
@@ -95,6 +120,7 @@ type Kind =
   | 'url'
   | 'count'
   | 'duration'
+  | 'bytes'
   | 'headers'
   | 'object'
   | 'dispatcher'
@@ -114,6 +140,8 @@ const SCHEMA: Record<keyof ClientOptions, Kind> = {
   timeoutMs: 'duration',
   streamIdleTimeoutMs: 'duration',
   deadlineMs: 'duration',
+  maxEventBytes: 'bytes',
+  maxResponseBytes: 'bytes',
   embeddingModel: 'string',
   headers: 'headers',
   retry: 'object',
@@ -155,7 +183,12 @@ const NESTED: Record<NestedOption, Record<string, Kind>> = {
     maxConcurrency: 'count',
     adaptive: 'boolean',
   },
-  retry: { initialDelayMs: 'duration', maxDelayMs: 'duration', maxRetryAfterMs: 'duration' },
+  retry: {
+    initialDelayMs: 'duration',
+    maxDelayMs: 'duration',
+    maxRetryAfterMs: 'duration',
+    generationTimeouts: 'boolean',
+  },
   pool: { connections: 'count', keepAliveTimeoutMs: 'duration' },
 };
 
@@ -187,6 +220,10 @@ function check(path: string, kind: Kind, value: unknown): void {
     case 'duration':
       if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
         fail('a positive number of milliseconds');
+      return;
+    case 'bytes':
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+        fail('a positive whole number of bytes');
       return;
     case 'headers':
       if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -220,6 +257,8 @@ function check(path: string, kind: Kind, value: unknown): void {
       return;
     }
     case 'cacheStore':
+      // Checked here, at creation: a store that fails to open later is only retried, never reported.
+      if (value === 'sqlite') requireNodeFeature('sqlite');
       if (value === 'memory' || value === 'sqlite' || value === 'redis') return;
       if (
         typeof (value as { get?: unknown })?.get === 'function' &&

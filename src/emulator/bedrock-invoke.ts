@@ -100,7 +100,9 @@ function cohere(body: Json, modelId: string, v4: boolean): { json: Json; inputTo
         `#/embedding_types: ${String(unknown)} is not supported by the emulator (float, int8, uint8)`,
       );
   }
-  const floats = (texts as string[]).map((text) => Array.from(embedText(text, dimensions)));
+  // search_document is the vectors' plain form; a query (or another purpose) gets its own.
+  const purpose = body.input_type === 'search_document' ? undefined : String(body.input_type);
+  const floats = (texts as string[]).map((text) => Array.from(embedText(text, dimensions, purpose)));
   let inputTokens = 0;
   for (const text of texts as string[]) inputTokens += countOpenAITokens(text, modelId);
   const id = `emulator-${inputTokens.toString(16).padStart(8, '0')}`;

@@ -11,9 +11,14 @@ export function embeddingDimension(model: string): number {
   return DIMENSIONS[model] ?? 1536;
 }
 
-/** A unit vector derived from `text` (xorshift seeded by its SHA-256). */
-export function embedText(text: string, dimensions: number): Float32Array {
-  const seed = createHash('sha256').update(text).digest();
+/**
+ * A unit vector derived from `text` (xorshift seeded by its SHA-256). A `purpose` (a query's input or task
+ * type) seeds another vector, as real models embed a query unlike the same text as a document.
+ */
+export function embedText(text: string, dimensions: number, purpose?: string): Float32Array {
+  const hash = createHash('sha256');
+  if (purpose !== undefined) hash.update(`${purpose}\0`);
+  const seed = hash.update(text).digest();
   let state = seed.readUInt32LE(0) || 1;
   const vector = new Float32Array(dimensions);
   let norm = 0;

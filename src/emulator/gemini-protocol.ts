@@ -31,6 +31,18 @@ const METHODS = new Set([
   'batchEmbedContents',
 ]);
 const MAX_BATCH = 100;
+/** The API's `TaskType` enum; another value is refused as the API refuses it. */
+const TASK_TYPES = [
+  'TASK_TYPE_UNSPECIFIED',
+  'RETRIEVAL_QUERY',
+  'RETRIEVAL_DOCUMENT',
+  'SEMANTIC_SIMILARITY',
+  'CLASSIFICATION',
+  'CLUSTERING',
+  'QUESTION_ANSWERING',
+  'FACT_VERIFICATION',
+  'CODE_RETRIEVAL_QUERY',
+];
 
 const ERROR_INFO = 'type.googleapis.com/google.rpc.ErrorInfo';
 const SERVICE = 'generativelanguage.googleapis.com';
@@ -245,12 +257,25 @@ async function embed(exchange: Exchange, body: Json, model: string, single: bool
       sendGoogleError(exchange, 'INVALID_ARGUMENT', `* ${at}: contents is not specified\n`);
       return;
     }
+    const taskType = isRecord(request) ? request.taskType : undefined;
+    if (taskType !== undefined && !TASK_TYPES.includes(String(taskType))) {
+      const field = single ? 'task_type' : `requests[${i}].task_type`;
+      sendGoogleError(
+        exchange,
+        'INVALID_ARGUMENT',
+        `Invalid value at '${field}' (type.googleapis.com/google.ai.generativelanguage.v1beta.TaskType), ${JSON.stringify(taskType)}`,
+      );
+      return;
+    }
     const wanted = isRecord(request) ? request.outputDimensionality : undefined;
     const dimensions =
       typeof wanted === 'number' && Number.isInteger(wanted) && wanted > 0
         ? wanted
         : geminiEmbeddingDimension(model);
-    vectors.push(Array.from(embedText(text, dimensions)));
+    // Each task type gets its own vectors, as the model's do; none (or unspecified) the plain ones.
+    const purpose =
+      taskType === undefined || taskType === 'TASK_TYPE_UNSPECIFIED' ? undefined : String(taskType);
+    vectors.push(Array.from(embedText(text, dimensions, purpose)));
   }
   await wait(exchange.timing.latencyMs);
   const response = single

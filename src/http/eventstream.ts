@@ -3,15 +3,23 @@
  * Each message is `total length (4) | headers length (4) | prelude CRC (4) | headers | payload | message CRC (4)`,
  * big-endian. Bytes are buffered until the prelude's total length is in, then the whole message is checked
  * and decoded by the maintained `@smithy/eventstream-codec`; a chunk may end anywhere, even inside the
- * prelude. A bad CRC, an impossible length or a body cut inside a message is an `LLMInvalidResponseError`.
+ * prelude. A bad CRC, an impossible length or a body cut inside a message is an `LLMInvalidResponseError`;
+ * so is a message over `maxEventBytes`, refused from its prelude before any of it is buffered. A message
+ * cut across chunks is copied once into a buffer of its announced size: linear in the input.
  */
 
 import { createRequire } from 'node:module';
-import { crc32 } from 'node:zlib';
 import type * as Codec from '@smithy/eventstream-codec';
 import type { EventStreamCodec, Message, MessageHeaders } from '@smithy/eventstream-codec';
 import { LLMInvalidResponseError } from '../spec/errors.ts';
-import type { FrameDecoder, StreamFrame } from './frames.ts';
+import { crc32 } from '../spec/node-support.ts';
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  eventTooLargeError,
+  type FrameDecoder,
+  type FrameDecoderOptions,
+  type StreamFrame,
+} from './frames.ts';
 
 const PRELUDE_LENGTH = 12;
 const MINIMUM_MESSAGE_LENGTH = 16;
@@ -35,24 +43,21 @@ export function createEventStreamCodec(): EventStreamCodec {
   );
 }
 
-export interface EventStreamDecoderOptions {
-  /** Named in the errors the decoder throws (the decoder itself knows no provider). */
-  provider?: string;
-}
-
 /**
  * Cuts a byte stream into whole eventstream messages. Used by `EventStreamDecoder`; exported for tools
  * and conformance tests that need the headers themselves.
  */
 export class EventStreamMessageReader {
   readonly #codec = createEventStreamCodec();
-  readonly #provider: string | undefined;
+  readonly #options: FrameDecoderOptions;
+  readonly #maxEventBytes: number;
   /** Bytes of an incomplete message: `#pending[0, #used)`. */
   #pending: Uint8Array = EMPTY;
   #used = 0;
 
-  constructor(options: EventStreamDecoderOptions = {}) {
-    this.#provider = options.provider;
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#options = options;
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   /** Feeds bytes and calls `onMessage` for every message they complete. */
@@ -63,6 +68,7 @@ export class EventStreamMessageReader {
       if (this.#used < PRELUDE_LENGTH) bytes = this.#take(bytes, PRELUDE_LENGTH - this.#used);
       if (this.#used < PRELUDE_LENGTH) return;
       const total = this.#checkPrelude(this.#pending, 0);
+      this.#reserve(total);
       bytes = this.#take(bytes, total - this.#used);
       if (this.#used < total) return;
       const message = this.#pending.subarray(0, total);
@@ -74,7 +80,10 @@ export class EventStreamMessageReader {
     let offset = 0;
     while (bytes.byteLength - offset >= PRELUDE_LENGTH) {
       const total = this.#checkPrelude(bytes, offset);
-      if (bytes.byteLength - offset < total) break;
+      if (bytes.byteLength - offset < total) {
+        this.#reserve(total);
+        break;
+      }
       onMessage(this.#decode(bytes.subarray(offset, offset + total)));
       offset += total;
     }
@@ -107,6 +116,7 @@ export class EventStreamMessageReader {
     if (total < MINIMUM_MESSAGE_LENGTH || total > MAXIMUM_MESSAGE_LENGTH) {
       throw this.#invalid(`an eventstream message claims an impossible length (${total} bytes)`);
     }
+    if (total > this.#maxEventBytes) throw eventTooLargeError(this.#options, this.#maxEventBytes);
     return total;
   }
 
@@ -121,21 +131,27 @@ export class EventStreamMessageReader {
   /** Moves up to `count` bytes from the front of `bytes` into the pending buffer; returns the rest. */
   #take(bytes: Uint8Array, count: number): Uint8Array {
     const taken = Math.min(count, bytes.byteLength);
-    const needed = this.#used + taken;
-    if (needed > this.#pending.byteLength) {
-      const grown = new Uint8Array(Math.max(needed, this.#pending.byteLength * 2, 1024));
-      grown.set(this.#pending.subarray(0, this.#used));
-      this.#pending = grown;
-    }
+    this.#reserve(this.#used + taken);
     this.#pending.set(bytes.subarray(0, taken), this.#used);
-    this.#used = needed;
+    this.#used += taken;
     return bytes.subarray(taken);
   }
 
+  /** Room for `length` pending bytes: the whole message once its prelude told its size, so one copy. */
+  #reserve(length: number): void {
+    if (length <= this.#pending.byteLength) return;
+    const grown = new Uint8Array(Math.max(length, PRELUDE_LENGTH));
+    grown.set(this.#pending.subarray(0, this.#used));
+    this.#pending = grown;
+  }
+
   #invalid(message: string, cause?: unknown): LLMInvalidResponseError {
-    const prefix = this.#provider ? `${this.#provider}: ` : '';
+    const provider = this.#options.provider;
+    const prefix = provider ? `${provider}: ` : '';
     return new LLMInvalidResponseError(`${prefix}${message}`, {
-      provider: this.#provider,
+      provider,
+      model: this.#options.model,
+      requestId: this.#options.requestId,
       // Corruption is usually transient; the client retries only when nothing was delivered yet.
       retryable: true,
       cause,
@@ -174,7 +190,7 @@ export function frameOf(message: Message): StreamFrame {
 export class EventStreamDecoder implements FrameDecoder {
   readonly #reader: EventStreamMessageReader;
 
-  constructor(options: EventStreamDecoderOptions = {}) {
+  constructor(options: FrameDecoderOptions = {}) {
     this.#reader = new EventStreamMessageReader(options);
   }
 

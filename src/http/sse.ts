@@ -1,62 +1,51 @@
 /**
  * A `text/event-stream` decoder that takes bytes as they come: CRLF, CR or LF line ends, chunks split
  * anywhere (inside a line, inside a CRLF pair, inside a UTF-8 character), comments, multi-line `data`,
- * and a last event without its blank line. It does not interpret `data`; `[DONE]` and JSON are the
- * provider's business.
+ * and a last event without its blank line. Linear in its input however long a line is (`LineReader`),
+ * and an event over `maxEventBytes` ends the stream. It does not interpret `data`; `[DONE]` and JSON are
+ * the provider's business.
  */
 
-import type { FrameDecoder, StreamFrame } from './frames.ts';
+import type { FrameDecoder, FrameDecoderOptions, StreamFrame } from './frames.ts';
+import { LineReader } from './line-reader.ts';
 
 /** An SSE event: `event` is the `event:` field, or 'message' when there was none. */
 export type SseEvent = StreamFrame;
 
 export class SseDecoder implements FrameDecoder {
   readonly #decoder = new TextDecoder('utf-8');
-  #buffer = '';
+  readonly #lines: LineReader;
   #data: string[] = [];
   #event = '';
   #id: string | undefined;
 
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#lines = new LineReader(true, options);
+  }
+
   /** Feeds bytes (or text) and calls `onEvent` for every event they complete. */
   push(chunk: Uint8Array | string, onEvent: (event: SseEvent) => void): void {
     const text = typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
-    let buffer = this.#buffer + text;
-    if (buffer.includes('\r')) {
-      // Hold back a trailing CR: its LF may be the first byte of the next chunk.
-      const held = buffer.endsWith('\r') ? '\r' : '';
-      if (held) buffer = buffer.slice(0, -1);
-      buffer = buffer.replace(/\r\n?/g, '\n');
-      this.#scan(buffer, onEvent, held);
-      return;
-    }
-    this.#scan(buffer, onEvent, '');
+    if (text.length === 0) return;
+    this.#lines.push(text, (line) => this.#line(line, onEvent));
   }
 
   /** Flushes what is left at the end of the body. */
   end(onEvent: (event: SseEvent) => void): void {
+    const onLine = (line: string) => this.#line(line, onEvent);
     const rest = this.#decoder.decode();
-    let buffer = (this.#buffer + rest).replace(/\r\n?/g, '\n');
-    this.#buffer = '';
-    if (buffer.length > 0 && !buffer.endsWith('\n')) buffer += '\n';
-    this.#scan(buffer, onEvent, '');
+    if (rest) this.#lines.push(rest, onLine);
+    this.#lines.end(onLine);
     this.#dispatch(onEvent);
   }
 
-  #scan(buffer: string, onEvent: (event: SseEvent) => void, held: string): void {
-    let start = 0;
-    for (let newline = buffer.indexOf('\n'); newline !== -1; newline = buffer.indexOf('\n', start)) {
-      this.#line(buffer.slice(start, newline), onEvent);
-      start = newline + 1;
-    }
-    this.#buffer = (start === 0 ? buffer : buffer.slice(start)) + held;
-  }
-
-  #line(line: string, onEvent: (event: SseEvent) => void): void {
+  /** One line; true when it was the blank line that ends an event. */
+  #line(line: string, onEvent: (event: SseEvent) => void): boolean {
     if (line.length === 0) {
       this.#dispatch(onEvent);
-      return;
+      return true;
     }
-    if (line.charCodeAt(0) === 58 /* ':' comment */) return;
+    if (line.charCodeAt(0) === 58 /* ':' comment */) return false;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
@@ -75,6 +64,7 @@ export class SseDecoder implements FrameDecoder {
         // `retry` and unknown fields are ignored, as the spec says.
         break;
     }
+    return false;
   }
 
   #dispatch(onEvent: (event: SseEvent) => void): void {

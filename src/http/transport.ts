@@ -1,11 +1,12 @@
 /**
  * The one place that talks HTTP. A keep-alive undici `Pool` per origin, shared by every client of that
  * origin and closed when the last of them closes; a per-attempt timeout; an idle timeout between body
- * chunks (undici's `bodyTimeout`); the caller's signal honoured at every step. Transport failures come
- * out as typed errors (`classifyTransportError`), never as raw socket errors.
+ * chunks (undici's `bodyTimeout`); the caller's signal honoured at every step; a body read whole only up
+ * to `maxResponseBytes`. Transport failures come out as typed errors (`classifyTransportError`), never as
+ * raw socket errors.
  */
 import { type Dispatcher, Pool } from 'undici';
-import { LLMConnectionError, LLMError, LLMTimeoutError } from '../spec/errors.ts';
+import { LLMConnectionError, LLMError, LLMInvalidResponseError, LLMTimeoutError } from '../spec/errors.ts';
 import { abortError } from './abort.ts';
 import type { HeaderMap } from './retry-timing.ts';
 
@@ -25,7 +26,7 @@ export interface PreparedRequest {
 }
 
 export interface SendOptions {
-  /** Time allowed for this attempt until the response headers arrive. */
+  /** Time allowed for this attempt from the moment the request is written until the response headers arrive. */
   timeoutMs: number;
   /** Longest silence allowed between two body chunks. */
   idleTimeoutMs: number;
@@ -36,14 +37,28 @@ export interface SendOptions {
   stream: boolean;
   /** A dispatcher to use instead of the shared pool (proxies, tests). */
   dispatcher?: Dispatcher | undefined;
+  /** Largest body `text()` reads, in bytes. Default `DEFAULT_MAX_RESPONSE_BYTES` (256 MiB). */
+  maxResponseBytes?: number | undefined;
   context: { provider: string; model: string };
 }
+
+/**
+ * The default `maxResponseBytes`: 256 MiB. The largest legitimate bodies are embedding batches as JSON
+ * floats (an OpenAI-compatible server answering 2,048 inputs of a 4,096-dimension model sends about
+ * 170 MB), and it stays under V8's longest string (about 512 MiB), past which a body could not be read
+ * as text at all.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 export interface HttpResponse {
   status: number;
   headers: HeaderMap;
   body: Dispatcher.ResponseData['body'];
-  /** Reads the whole body as text; transport failures while reading become typed errors. */
+  /**
+   * Reads the whole body as text, up to `maxResponseBytes`: past it (or when `content-length` says so up
+   * front) it stops reading, destroys the connection and throws an `LLMInvalidResponseError`. Transport
+   * failures while reading become typed errors.
+   */
   text(): Promise<string>;
   /** Stops the timers and releases the socket if the body was not consumed. Idempotent. */
   done(): void;
@@ -196,7 +211,7 @@ export async function send(
     body: response.body,
     text: async () => {
       try {
-        return await response.body.text();
+        return await readText(response, options);
       } catch (error) {
         throw classify(error);
       } finally {
@@ -208,8 +223,54 @@ export async function send(
   };
 }
 
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * The body as text, refused as soon as it passes `maxResponseBytes`: chunks are counted as they arrive
+ * and the stream destroyed at the first one too many, so memory stays bounded whatever the server sends.
+ * (`data` events rather than undici's `text()`, which has no limit; they cost no more.)
+ */
+function readText(response: Dispatcher.ResponseData, options: SendOptions): Promise<string> {
+  const limitBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const body = response.body;
+  const tooLarge = () =>
+    new LLMInvalidResponseError(
+      `${options.context.provider} sent a response body of more than ${limitBytes} bytes (the \`maxResponseBytes\` limit); it was not read further. Raise the client option \`maxResponseBytes\` to accept larger bodies.`,
+      { ...options.context, status: response.statusCode, retryable: false },
+    );
+  const declared = Number(response.headers['content-length']);
+  if (declared > limitBytes) {
+    body.destroy();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    let chunks: Buffer[] = [];
+    let total = 0;
+    body.on('data', (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > limitBytes) {
+        chunks = [];
+        body.destroy();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('error', reject);
+    body.once('end', () => {
+      // TextDecoder drops a UTF-8 byte-order mark, as undici's text() does.
+      resolve(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)));
+    });
+    body.once('close', () => reject(new Error('the response body closed before its end')));
+  });
+}
+
 function deadlineError(options: Pick<SendOptions, 'context'>): LLMTimeoutError {
-  return new LLMTimeoutError('Deadline exceeded', { ...options.context, retryable: false });
+  return new LLMTimeoutError('Deadline exceeded', {
+    ...options.context,
+    retryable: false,
+    phase: 'deadline',
+  });
 }
 
 const CONNECTION_CODES = new Set([
@@ -239,9 +300,11 @@ export function classifyTransportError(
   if (attemptSignal?.aborted && attemptSignal.reason === DEADLINE) return deadlineError(options);
   const code = (error as { code?: string } | null)?.code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    // undici starts this timer once the request is written: the server had it and may be working on it.
     return new LLMTimeoutError(`Request timed out after ${options.timeoutMs} ms without a response`, {
       ...options.context,
       retryable: true,
+      phase: 'headers',
       cause: error,
     });
   }
@@ -249,6 +312,7 @@ export function classifyTransportError(
     return new LLMTimeoutError(`No data from the server for ${options.idleTimeoutMs} ms`, {
       ...options.context,
       retryable: true,
+      phase: 'body',
       cause: error,
     });
   }

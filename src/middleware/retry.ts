@@ -24,7 +24,7 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
       } catch (error) {
         if (!isLLMError(error)) throw error;
         history.push(error);
-        const delay = retryDelayMs(error, attempt, policy, call.deadlineAt);
+        const delay = retryDelayMs(error, attempt, policy, call.deadlineAt, call.operation);
         if (delay === undefined) throw finalizeError(error, attempt, history);
         observer.onRetry?.(call, error, attempt, delay);
         await sleep(delay, call.signal);
@@ -61,7 +61,9 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
           if (!isLLMError(error)) throw error;
           history.push(error);
           // Once the caller has seen output, a retry would repeat it: never.
-          const delay = produced ? undefined : retryDelayMs(error, attempt, policy, call.deadlineAt);
+          const delay = produced
+            ? undefined
+            : retryDelayMs(error, attempt, policy, call.deadlineAt, call.operation);
           if (delay === undefined) throw finalizeError(error, attempt, history);
           observer.onRetry?.(call, error, attempt, delay);
           await sleep(delay, call.signal);

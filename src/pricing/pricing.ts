@@ -87,9 +87,20 @@ function candidates(model: string): string[] {
 
 /** The price of `model` at `provider`, or undefined when unknown. */
 export function findModelPrice(provider: ProviderName, model: string): ModelPrice | undefined {
+  const override = overrides.get(`${provider}\0${model}`) ?? overrides.get(`*\0${model}`);
+  return override ?? listedPrice(provider, model);
+}
+
+/**
+ * True when the bundled table lists `model` at `provider` (prices set at run time with `setModelPrice`
+ * do not count): the provider's own catalogue, as the maintained price database knows it.
+ */
+export function isListedModel(provider: ProviderName, model: string): boolean {
+  return listedPrice(provider, model) !== undefined;
+}
+
+function listedPrice(provider: ProviderName, model: string): ModelPrice | undefined {
   const key = `${provider}\0${model}`;
-  const override = overrides.get(key) ?? overrides.get(`*\0${model}`);
-  if (override) return override;
   const cached = resolved.get(key);
   if (cached !== undefined) return cached ?? undefined;
   let found: ModelPrice | undefined;

@@ -7,7 +7,7 @@
  * `response.ts`, `stream.ts`, `errors.ts`, `index.ts` (the adapter), plus `embeddings.ts` where the
  * provider has embeddings, and a `fixtures.test.ts` fed by the recorded payloads.
  */
-import type { FrameDecoder, StreamFrame } from '../http/frames.ts';
+import type { FrameDecoder, FrameDecoderOptions, StreamFrame } from '../http/frames.ts';
 import type { HeaderMap } from '../http/retry-timing.ts';
 import type { PreparedRequest } from '../http/transport.ts';
 import type { LLMError } from '../spec/errors.ts';
@@ -125,8 +125,8 @@ export interface ProviderAdapter {
   /** What `model` can do. */
   capabilities(model: string): ModelCapabilities;
   parseCompletion(body: unknown, context: CallContext): CompletionResult;
-  /** A new decoder for one streamed body (SSE, NDJSON or AWS eventstream). */
-  createStreamDecoder(): FrameDecoder;
+  /** A new decoder for one streamed body (SSE, NDJSON or AWS eventstream), with its limit and context. */
+  createStreamDecoder(options?: FrameDecoderOptions): FrameDecoder;
   createStreamParser(context: CallContext): StreamParser;
 
   /** Runs before every attempt (SigV4 signs with the attempt's own time). */
@@ -141,6 +141,7 @@ export interface ProviderAdapter {
 
   /** Tokens in `text`: exact where the tokenizer is public, an estimate elsewhere (`tokenCountExact`). */
   countTokens(text: string, model: string): number;
+  /** True when `countTokens` is exact for the client's model (false: an estimate). */
   readonly tokenCountExact: boolean;
   /** The provider's counting endpoint, when it has one. */
   readonly tokenCountEndpoint?: TokenCountEndpoint;

@@ -101,8 +101,21 @@ export class LLMAuthenticationError extends LLMError {
 export class LLMRateLimitError extends LLMError {
   override readonly code = 'rate_limit';
 }
+/**
+ * Which wait ran out: `headers` (the request was sent and no response began), `body` (the response began,
+ * then went silent for the idle timeout) or `deadline` (the whole call's `deadlineMs`). Undefined when the
+ * server itself answered with a timeout (408).
+ */
+export type TimeoutPhase = 'headers' | 'body' | 'deadline';
+
 export class LLMTimeoutError extends LLMError {
   override readonly code = 'timeout';
+  readonly phase: TimeoutPhase | undefined;
+
+  constructor(message: string, options: LLMErrorOptions & { phase?: TimeoutPhase } = {}) {
+    super(message, options);
+    this.phase = options.phase;
+  }
 }
 export class LLMConnectionError extends LLMError {
   override readonly code = 'connection';

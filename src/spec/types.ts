@@ -170,11 +170,22 @@ export type StreamEvent =
   | ToolCallEvent
   | FinishEvent;
 
+/** What embedded texts are: search queries, or the documents they search. */
+export type EmbeddingInputType = 'query' | 'document';
+export const EMBEDDING_INPUT_TYPES: readonly EmbeddingInputType[] = ['query', 'document'];
+
 export interface EmbeddingOptions {
   /** Overrides the client's embedding model. */
   model?: string;
   /** Output dimensions, for models that can shorten their vectors. */
   dimensions?: number;
+  /**
+   * What the texts are, where the provider embeds search queries and the documents searched differently:
+   * Cohere on Bedrock `input_type` (`search_query` / `search_document`; `search_document` when unset),
+   * Gemini `taskType` (`RETRIEVAL_QUERY` / `RETRIEVAL_DOCUMENT`; none when unset). OpenAI, Azure,
+   * OpenAI-compatible servers, Ollama and Titan have no such field and ignore it.
+   */
+  inputType?: EmbeddingInputType;
   /** Inputs per request; defaults to the provider's per-request limit. */
   batchSize?: number;
   /** Requests in flight at once. Default 4. */

@@ -54,8 +54,15 @@ const NON_STREAMING: Record<FaultKind, Expectation> = {
   'server-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
   unavailable: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
   overloaded: { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
-  hang: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
-  stall: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
+  // The server had the request and may be generating (or has generated) an answer it bills: not retried.
+  hang: {
+    persistent: { type: LLMTimeoutError, attempts: 1 },
+    transient: { type: LLMTimeoutError, attempts: 1 },
+  },
+  stall: {
+    persistent: { type: LLMTimeoutError, attempts: 1 },
+    transient: { type: LLMTimeoutError, attempts: 1 },
+  },
   reset: { persistent: { type: LLMConnectionError, attempts: 3 }, transient: 'recovers' },
   malformed: { persistent: { type: LLMInvalidResponseError, attempts: 3 }, transient: 'recovers' },
   'stream-error': { persistent: { type: LLMServerError, attempts: 3 }, transient: 'recovers' },
@@ -65,6 +72,8 @@ const NON_STREAMING: Record<FaultKind, Expectation> = {
 
 const STREAMING: Record<FaultKind, Expectation> = {
   ...NON_STREAMING,
+  // A stream's headers come at once: none in time means it never started, and a retry is safe.
+  hang: { persistent: { type: LLMTimeoutError, attempts: 3 }, transient: 'recovers' },
   // Output was delivered before the fault: never retried, a typed error at once.
   stall: {
     persistent: { type: LLMTimeoutError, attempts: 1 },

@@ -3,9 +3,12 @@
  * credential unless they share a namespace, and never a credential in a key or a stored value.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { createClient } from '../../client/factory.ts';
 import { type Emulator, startEmulator } from '../../emulator/index.ts';
 import { openai, RecordingStore, RUN_ID, received } from '../test-support/harness.ts';
+import { embeddingKey } from './keys.ts';
 import { MemoryStore } from './memory-store.ts';
 
 const CHAT = '/chat/completions';
@@ -60,6 +63,45 @@ describe('cache: embeddings are cached per text', () => {
     await client.generateEmbeddings(['epsilon'], { cache: { read: false } });
     assert.equal(received(emulator, EMBED), count + 3);
     assert.deepEqual(lastEmbeddingInput(), ['epsilon']);
+  });
+});
+
+describe('cache: the input type is part of an embedding’s key', () => {
+  test('a query and a document of the same text are two entries, each reused', async (t) => {
+    const client = createClient('gemini', {
+      apiKey: 'test-key-not-real',
+      baseURL: emulator.url,
+      retry: { initialDelayMs: 1, maxDelayMs: 5 },
+      cache: { store, namespace: `input-type-${RUN_ID}` },
+    });
+    t.after(() => client.close());
+    const count = received(emulator, ':batchEmbedContents');
+    const [query] = await client.generateEmbeddings(['zeta'], { inputType: 'query' });
+    const [document] = await client.generateEmbeddings(['zeta'], { inputType: 'document' });
+    const [plain] = await client.generateEmbeddings(['zeta']);
+    assert.equal(received(emulator, ':batchEmbedContents'), count + 3, 'each input type asked once');
+    assert.notDeepEqual(query, document, 'a query is embedded unlike a document');
+    assert.deepEqual(await client.generateEmbeddings(['zeta'], { inputType: 'query' }), [query]);
+    assert.deepEqual(await client.generateEmbeddings(['zeta'], { inputType: 'document' }), [document]);
+    assert.deepEqual(await client.generateEmbeddings(['zeta']), [plain]);
+    assert.equal(received(emulator, ':batchEmbedContents'), count + 3, 'then all from the cache');
+  });
+
+  test('keys made without an input type are unchanged, and none collides with one made with it', () => {
+    const keys = [
+      embeddingKey('ns', 'gemini', 'm', {}, 'text'),
+      embeddingKey('ns', 'gemini', 'm', { inputType: 'query' }, 'text'),
+      embeddingKey('ns', 'gemini', 'm', { inputType: 'document' }, 'text'),
+      embeddingKey('ns', 'gemini', 'm', { dimensions: 256 }, 'text'),
+      embeddingKey('ns', 'gemini', 'm', { dimensions: 256, inputType: 'query' }, 'text'),
+      embeddingKey('ns', 'gemini', 'm', {}, 'query\0text'),
+    ];
+    assert.equal(new Set(keys).size, keys.length);
+    const digest = createHash('sha256')
+      .update(['v1', 'gemini', 'm', '256', ''].join('\0'))
+      .update('text')
+      .digest('hex');
+    assert.equal(keys[3], `ns:embed:${digest}`, 'the pre-existing key layout');
   });
 });
 

@@ -141,7 +141,7 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
       const control = batch.options.cache ?? {};
       const namespace = namespaceOf(call, settings.namespace);
       const keys = batch.texts.map((text) =>
-        embeddingKey(namespace, call.provider, batch.model, batch.options.dimensions, text),
+        embeddingKey(namespace, call.provider, batch.model, batch.options, text),
       );
       const vectors = new Array<number[] | undefined>(batch.texts.length);
       if (control.read !== false) {

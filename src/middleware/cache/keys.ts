@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NormalizedRequest } from '../../providers/provider.ts';
+import type { EmbeddingOptions } from '../../spec/types.ts';
 import type { CallInfo } from '../types.ts';
 
 /** Bumped when the shape of what is hashed or stored changes (v2: messages in parts, tools, formats). */
@@ -44,11 +45,17 @@ export function embeddingKey(
   namespace: string,
   provider: string,
   model: string,
-  dimensions: number | undefined,
+  options: Pick<EmbeddingOptions, 'dimensions' | 'inputType'>,
   text: string,
 ): string {
+  // The input type changes the vectors (a query is embedded unlike a document). Joined to the dimensions
+  // with a `|` no number contains, so keys made before it existed stay valid and none can collide.
+  const shape =
+    options.inputType === undefined
+      ? `${options.dimensions ?? ''}`
+      : `${options.dimensions ?? ''}|${options.inputType}`;
   const digest = createHash('sha256')
-    .update(`${VERSION}\0${provider}\0${model}\0${dimensions ?? ''}\0`)
+    .update(`${VERSION}\0${provider}\0${model}\0${shape}\0`)
     .update(text)
     .digest('hex');
   return `${namespace}:embed:${digest}`;

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { requireNodeFeature } from '../../spec/node-support.ts';
 import type { CacheStore } from './store.ts';
 
 type Database = import('node:sqlite').DatabaseSync;
@@ -49,8 +50,9 @@ export class SqliteStore implements CacheStore {
     }
   }
 
-  /** Opens (or creates) the cache file. */
+  /** Opens (or creates) the cache file. On a Node without `node:sqlite`, an `LLMConfigurationError`. */
   static async open(path: string): Promise<SqliteStore> {
+    requireNodeFeature('sqlite');
     const sqlite = await import('node:sqlite');
     // Several processes creating one file at once can meet SQLITE_BUSY while it switches to WAL, a step the
     // busy handler does not always cover: try again a few times before giving up.

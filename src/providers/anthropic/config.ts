@@ -1,5 +1,5 @@
 /** Anthropic: options and environment → adapter. */
-import { checkedUrl, missing, pick } from '../config-helpers.ts';
+import { missing, pick, pickUrl } from '../config-helpers.ts';
 import { DEFAULT_MODELS } from '../defaults.ts';
 import type { ProviderFactory } from '../provider.ts';
 import { createAnthropicAdapter } from './index.ts';
@@ -10,12 +10,9 @@ export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 export const resolveAnthropic: ProviderFactory = (input, env) => {
   const apiKey = pick(input.apiKey, env.ANTHROPIC_API_KEY);
   if (!apiKey) throw missing('API key', 'anthropic', 'apiKey', 'ANTHROPIC_API_KEY');
-  const fromOption = pick(input.baseURL);
-  const baseURL = checkedUrl(
-    fromOption ?? pick(env.ANTHROPIC_BASE_URL) ?? DEFAULT_ANTHROPIC_BASE_URL,
-    'anthropic',
-    fromOption ? 'baseURL' : 'ANTHROPIC_BASE_URL',
-  );
+  const baseURL =
+    pickUrl('anthropic', ['baseURL', input.baseURL], ['ANTHROPIC_BASE_URL', env.ANTHROPIC_BASE_URL]) ??
+    DEFAULT_ANTHROPIC_BASE_URL;
   return {
     adapter: createAnthropicAdapter({ apiKey, baseURL, headers: input.headers }),
     model: pick(input.model, DEFAULT_MODELS.anthropic.chat)!,

@@ -50,7 +50,7 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Prov
       };
     },
     parseCompletion: parseAnthropicMessage,
-    createStreamDecoder: () => new SseDecoder(),
+    createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new AnthropicStreamParser(context),
     embeddingsUnsupported: ANTHROPIC_EMBEDDINGS_UNSUPPORTED,
     mapError: mapAnthropicError,

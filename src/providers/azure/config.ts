@@ -1,14 +1,18 @@
 /** Azure OpenAI: options and environment → adapter. The model is the deployment. */
 import { LLMConfigurationError } from '../../spec/errors.ts';
-import { checkedUrl, missing, pick } from '../config-helpers.ts';
+import { missing, pick, pickUrl } from '../config-helpers.ts';
 import { DEFAULT_MODELS } from '../defaults.ts';
 import type { ProviderFactory } from '../provider.ts';
 import { createAzureAdapter, DEFAULT_AZURE_API_VERSION } from './index.ts';
 
 export const resolveAzure: ProviderFactory = (input, env) => {
-  const endpoint = pick(input.endpoint, input.baseURL, env.AZURE_OPENAI_ENDPOINT);
+  const endpoint = pickUrl(
+    'azure',
+    ['endpoint', input.endpoint],
+    ['baseURL', input.baseURL],
+    ['AZURE_OPENAI_ENDPOINT', env.AZURE_OPENAI_ENDPOINT],
+  );
   if (!endpoint) throw missing('endpoint', 'azure', 'endpoint', 'AZURE_OPENAI_ENDPOINT');
-  checkedUrl(endpoint, 'azure', 'endpoint');
   const apiKey = pick(input.apiKey, env.AZURE_OPENAI_API_KEY);
   const azureADToken = pick(input.azureADToken, env.AZURE_OPENAI_AD_TOKEN);
   if (!apiKey && !azureADToken) {

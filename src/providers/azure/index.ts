@@ -55,7 +55,7 @@ export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdap
     // The deployment name usually carries the model's; an unknown one is assumed current.
     capabilities: openAICapabilities,
     parseCompletion: parseOpenAIChatCompletion,
-    createStreamDecoder: () => new SseDecoder(),
+    createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new OpenAIStreamParser(context),
     embeddings: openAIEmbeddings(
       (model) => azureDeploymentUrl(settings, model, 'embeddings'),

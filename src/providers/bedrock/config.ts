@@ -4,7 +4,7 @@
  * Bedrock API key (bearer) or AWS credentials (SigV4); options win over the environment.
  */
 import { LLMConfigurationError } from '../../spec/errors.ts';
-import { checkedUrl, missing, pick } from '../config-helpers.ts';
+import { missing, pick, pickUrl } from '../config-helpers.ts';
 import { DEFAULT_MODELS } from '../defaults.ts';
 import type { AwsCredentials, Env, ProviderFactory, ProviderInput } from '../provider.ts';
 import { type BedrockAuth, createBedrockAdapter } from './index.ts';
@@ -58,8 +58,12 @@ export const resolveBedrock: ProviderFactory = (input, env) => {
       { provider: 'bedrock' },
     );
   }
-  const baseURL = pick(input.baseURL, env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME, env.AWS_ENDPOINT_URL);
-  if (baseURL) checkedUrl(baseURL, 'bedrock', 'baseURL');
+  const baseURL = pickUrl(
+    'bedrock',
+    ['baseURL', input.baseURL],
+    ['AWS_ENDPOINT_URL_BEDROCK_RUNTIME', env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME],
+    ['AWS_ENDPOINT_URL', env.AWS_ENDPOINT_URL],
+  );
   const auth = resolveAuth(input, env);
   return {
     adapter: createBedrockAdapter({

@@ -4,9 +4,10 @@
  * - Amazon Titan text (`amazon.titan-embed-text-v2:0`): `{inputText, dimensions?, normalize: true}` →
  *   `{embedding, inputTextTokenCount}`; ONE text per call, so batches are single texts sent through the
  *   client's sliding window. (`…-v1` takes `inputText` only.)
- * - Cohere Embed (`cohere.embed-*`): `{texts, input_type: 'search_document'}` → `{embeddings: number[][]}`,
+ * - Cohere Embed (`cohere.embed-*`): `{texts, input_type}` → `{embeddings: number[][]}`,
  *   or `{embeddings: {float: number[][]}}` when `embedding_types` is sent (v4, which also takes
- *   `output_dimension`); 96 texts per call.
+ *   `output_dimension`); 96 texts per call. `input_type` is `search_query` for `inputType: 'query'`, else
+ *   `search_document` (the field is required). Titan has no such field.
  */
 import type { PreparedRequest } from '../../http/transport.ts';
 import { LLMUnsupportedError } from '../../spec/errors.ts';
@@ -51,7 +52,7 @@ export function embeddingBody(
     if (family === 'titan-v2') body.normalize = true;
   } else {
     body.texts = texts;
-    body.input_type = 'search_document';
+    body.input_type = options.inputType === 'query' ? 'search_query' : 'search_document';
     if (family === 'cohere-v4') body.embedding_types = ['float'];
     if (options.dimensions !== undefined) body.output_dimension = options.dimensions;
   }

@@ -23,7 +23,7 @@ import {
 import type { StreamEvent } from '../../spec/types.ts';
 import { fixtureBytes, fixtureFiles, fixtureJson, fixtureText } from '../../test-support/fixtures.ts';
 import { coverage, ReplayHarness } from '../../test-support/replay-harness.ts';
-import type { Reply } from '../../test-support/replay-server.ts';
+import { type Reply, startReplayServer } from '../../test-support/replay-server.ts';
 import { converseBody } from './request.ts';
 
 const P = 'bedrock';
@@ -313,6 +313,33 @@ describe('bedrock ConverseStream fixtures (binary eventstream)', () => {
     assert.ok(cut.error instanceof LLMInvalidResponseError);
     assert.match(cut.error.message, /ended inside a message/);
   });
+});
+
+test('a corrupted message in the first chunk: nothing of it delivered, the attempt retried cleanly', async () => {
+  const good = fixtureBytes(P, 'converse-stream.live-capture.claude-sonnet-4-6.eventstream.bin');
+  const bad = Buffer.from(good);
+  bad[bad.length - 1]! ^= 0xff;
+  const server = await startReplayServer([
+    { headers: EVENTSTREAM, body: bad },
+    { headers: EVENTSTREAM, body: good },
+  ]);
+  const retrying = factory.createClient(`bedrock/${MODEL}`, {
+    region: 'us-east-1',
+    baseURL: server.url,
+    credentials: { accessKeyId: 'TESTFIXTUREKEYID0000', secretAccessKey: 'fixture-secret-key-000000' },
+    maxRetries: 1,
+    retry: { initialDelayMs: 1, maxDelayMs: 2 },
+  });
+  try {
+    const texts: string[] = [];
+    for await (const event of retrying.stream({ prompt: 'fixture' }))
+      if (event.type === 'text-delta') texts.push(event.text);
+    assert.deepEqual(texts, ['OK', '.'], 'the good events of the corrupt chunk are not delivered twice');
+    assert.equal(server.requests.length, 2);
+  } finally {
+    await retrying.close();
+    await server.close();
+  }
 });
 
 describe('bedrock error fixtures', () => {

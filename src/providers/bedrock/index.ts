@@ -56,7 +56,7 @@ export function createBedrockAdapter(settings: BedrockAdapterSettings): Provider
       };
     },
     parseCompletion: parseBedrockConverse,
-    createStreamDecoder: () => new EventStreamDecoder({ provider: 'bedrock' }),
+    createStreamDecoder: (options) => new EventStreamDecoder({ provider: 'bedrock', ...options }),
     createStreamParser: (context) => new BedrockStreamParser(context),
     embeddings: bedrockEmbeddings(base, jsonHeaders),
     mapError: mapBedrockError,

@@ -1,6 +1,6 @@
 /** Gemini: options and environment → adapter. */
 import { LLMConfigurationError } from '../../spec/errors.ts';
-import { checkedUrl, missing, pick } from '../config-helpers.ts';
+import { missing, pick, pickUrl } from '../config-helpers.ts';
 import { DEFAULT_MODELS } from '../defaults.ts';
 import type { ProviderFactory } from '../provider.ts';
 import { createGeminiAdapter } from './index.ts';
@@ -17,11 +17,9 @@ export const GEMINI_DEFAULT_API_VERSION = 'v1beta';
 export const resolveGemini: ProviderFactory = (input, env) => {
   const apiKey = pick(input.apiKey, env.GEMINI_API_KEY, env.GOOGLE_API_KEY);
   if (!apiKey) throw missing('API key', 'gemini', 'apiKey', 'GEMINI_API_KEY or GOOGLE_API_KEY');
-  const baseURL = checkedUrl(
-    pick(input.baseURL, env.GOOGLE_GEMINI_BASE_URL) ?? GEMINI_DEFAULT_BASE_URL,
-    'gemini',
-    'baseURL',
-  );
+  const baseURL =
+    pickUrl('gemini', ['baseURL', input.baseURL], ['GOOGLE_GEMINI_BASE_URL', env.GOOGLE_GEMINI_BASE_URL]) ??
+    GEMINI_DEFAULT_BASE_URL;
   const apiVersion = pick(input.apiVersion) ?? GEMINI_DEFAULT_API_VERSION;
   if (!/^v\d+(?:alpha|beta)?\d*$/.test(apiVersion)) {
     throw new LLMConfigurationError(

@@ -59,7 +59,7 @@ export function createGeminiAdapter(settings: GeminiAdapterSettings): ProviderAd
       };
     },
     parseCompletion: parseGeminiResponse,
-    createStreamDecoder: () => new GeminiStreamDecoder(),
+    createStreamDecoder: (options) => new GeminiStreamDecoder(options),
     createStreamParser: (context) => new GeminiStreamParser(context),
     embeddings: geminiEmbeddings(url, jsonHeaders),
     mapError: mapGeminiError,

@@ -5,7 +5,7 @@
  */
 
 import type { Json } from '../../spec/json.ts';
-import type { ChatMessage, EmbeddingOptions } from '../../spec/types.ts';
+import type { ChatMessage, EmbeddingInputType, EmbeddingOptions } from '../../spec/types.ts';
 import type { NormalizedRequest } from '../provider.ts';
 
 const isPlainObject = (value: unknown): value is Json =>
@@ -135,7 +135,13 @@ export function countTokensBody(request: NormalizedRequest): string {
   return JSON.stringify({ generateContentRequest });
 }
 
-/** The `batchEmbedContents` body: one request per text, each naming the model. */
+/** Gemini's `taskType` for each `inputType` (unset: no task type, the model's general-purpose vectors). */
+const GEMINI_TASK_TYPES: Readonly<Record<EmbeddingInputType, string>> = {
+  query: 'RETRIEVAL_QUERY',
+  document: 'RETRIEVAL_DOCUMENT',
+};
+
+/** The `batchEmbedContents` body: one request per text, each naming the model and the task type. */
 export function batchEmbedContentsBody(
   texts: readonly string[],
   model: string,
@@ -146,6 +152,7 @@ export function batchEmbedContentsBody(
     requests: texts.map((text) => {
       const entry: Json = { model: resource, content: { parts: [{ text }] } };
       if (options.dimensions !== undefined) entry.outputDimensionality = options.dimensions;
+      if (options.inputType !== undefined) entry.taskType = GEMINI_TASK_TYPES[options.inputType];
       return entry;
     }),
   });

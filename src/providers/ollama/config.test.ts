@@ -97,7 +97,7 @@ describe('resolveOllama', () => {
     );
     assert.throws(
       () => resolveOllama({ ...input, baseURL: 'unix:///tmp/x' }, {}),
-      /Invalid baseURL for ollama/,
+      /Invalid `baseURL` for ollama/,
     );
   });
 

@@ -59,7 +59,7 @@ export function formatOllamaHost(host: string): OllamaHost | undefined {
  * key from `apiKey`, else OLLAMA_API_KEY (optional); models from DEFAULT_MODELS.ollama.
  */
 export const resolveOllama: ProviderFactory = (input, env) => {
-  const option = input.baseURL ? 'baseURL' : 'OLLAMA_HOST';
+  const option = input.baseURL ? '`baseURL`' : 'OLLAMA_HOST';
   const given = pick(input.baseURL, env.OLLAMA_HOST) ?? DEFAULT_OLLAMA_HOST;
   const host = formatOllamaHost(given);
   if (!host) {

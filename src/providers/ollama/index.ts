@@ -50,7 +50,7 @@ export function createOllamaAdapter(settings: OllamaAdapterSettings): ProviderAd
       };
     },
     parseCompletion: parseOllamaChat,
-    createStreamDecoder: () => new NdjsonDecoder(),
+    createStreamDecoder: (options) => new NdjsonDecoder(options),
     createStreamParser: (context) => new OllamaStreamParser(context),
     embeddings: ollamaEmbeddings(`${host}/api/embed`, jsonHeaders),
     mapError: mapOllamaError,

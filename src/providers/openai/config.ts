@@ -1,5 +1,5 @@
 /** OpenAI: options and environment → adapter. */
-import { missing, pick } from '../config-helpers.ts';
+import { missing, pick, pickUrl } from '../config-helpers.ts';
 import { DEFAULT_MODELS } from '../defaults.ts';
 import type { ProviderFactory } from '../provider.ts';
 import { createOpenAIAdapter } from './index.ts';
@@ -11,7 +11,9 @@ export const resolveOpenAI: ProviderFactory = (input, env) => {
     adapter: createOpenAIAdapter({
       name: 'openai',
       apiKey,
-      baseURL: pick(input.baseURL, env.OPENAI_BASE_URL) ?? 'https://api.openai.com/v1',
+      baseURL:
+        pickUrl('openai', ['baseURL', input.baseURL], ['OPENAI_BASE_URL', env.OPENAI_BASE_URL]) ??
+        'https://api.openai.com/v1',
       headers: input.headers,
       organization: pick(input.organization, env.OPENAI_ORG_ID),
       project: pick(input.project, env.OPENAI_PROJECT_ID),

@@ -68,7 +68,7 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAd
     },
     capabilities: settings.capabilities ?? openAICapabilities,
     parseCompletion: parseOpenAIChatCompletion,
-    createStreamDecoder: () => new SseDecoder(),
+    createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new OpenAIStreamParser(context),
     embeddings: openAIEmbeddings(() => `${base}/embeddings`, jsonHeaders, settings.embeddingEncoding, true),
     mapError: mapOpenAIError,
