@@ -1,0 +1,138 @@
+/**
+ * The gateway's HTTP plumbing on `node:http`, with nothing between the socket and the handlers but a route
+ * table: reading a body under a size limit, answering JSON, and streaming SSE with back-pressure and a
+ * client that may go away. (A dozen fixed routes need no framework; see docs/decisions/0008-gateway.md.)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from './errors.ts';
+
+/** Reads the whole body, refusing it (413) as soon as it passes `limitBytes` (or its content-length says so). */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    req.resume();
+    return Promise.reject(tooLarge(limitBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limitBytes) {
+        failed = true;
+        reject(tooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', (error) => {
+      if (!failed) reject(error);
+    });
+  });
+}
+
+function tooLarge(limitBytes: number): GatewayError {
+  return new GatewayError(
+    413,
+    'request_too_large',
+    `The request body is larger than ${limitBytes} bytes (bodyLimitBytes)`,
+  );
+}
+
+/** Parses a JSON body; anything that is not JSON is a 400 that says where it broke. */
+export function parseJson(body: Buffer): unknown {
+  if (body.length === 0)
+    throw new GatewayError(400, 'invalid_request_error', 'The request body is empty; expected JSON');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new GatewayError(
+      400,
+      'invalid_request_error',
+      `The request body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, status: number, body: string, contentType: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** An SSE response: headers sent at once, writes that wait for the client to drain, and its going away noticed. */
+export class SseResponse {
+  readonly #res: ServerResponse;
+  #closed = false;
+
+  constructor(res: ServerResponse, headers: Record<string, string> = {}) {
+    this.#res = res;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...headers,
+    });
+    res.flushHeaders();
+    res.once('close', () => {
+      this.#closed = true;
+    });
+  }
+
+  /** True once the client has gone (stop producing). */
+  get closed(): boolean {
+    return this.#closed || this.#res.destroyed;
+  }
+
+  /** Writes `text`; waits while the client's socket is full. */
+  async write(text: string): Promise<void> {
+    if (text === '' || this.closed) return;
+    if (!this.#res.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.#res.off('drain', done);
+          this.#res.off('close', done);
+          resolve();
+        };
+        this.#res.once('drain', done);
+        this.#res.once('close', done);
+      });
+    }
+  }
+
+  end(): void {
+    if (!this.#res.writableEnded) this.#res.end();
+  }
+}
+
+/** The client's key: `Authorization: Bearer <key>` or `x-api-key: <key>` (what each official SDK sends). */
+export function presentedKey(req: IncomingMessage): string | undefined {
+  const authorization = req.headers.authorization;
+  if (typeof authorization === 'string' && authorization.length > 7 && /^bearer /i.test(authorization)) {
+    return authorization.slice(7).trim();
+  }
+  const header = req.headers['x-api-key'];
+  return typeof header === 'string' && header !== '' ? header : undefined;
+}
