@@ -22,6 +22,7 @@ test('models map to their encodings', () => {
     'gpt-4',
     'gpt-4-turbo',
     'gpt-3.5-turbo',
+    'gpt-35-turbo', // Azure's name for it (the recorded Azure responses say `"model": "gpt-35-turbo"`)
     'text-embedding-3-small',
     'text-embedding-ada-002',
   ]) {
@@ -44,6 +45,7 @@ test('special-token text in user content is ordinary text, wherever it stands', 
   assert.equal(countOpenAITokens('hi <|endoftext|>', 'gpt-4o'), 8);
   assert.equal(countOpenAITokens('<|endoftext|> hi', 'gpt-4'), 8);
   assert.equal(countOpenAITokens('hi <|endoftext|>', 'gpt-4'), 7);
+  assert.equal(countOpenAITokens('hi <|endoftext|>', 'gpt-35-turbo'), 7);
   assert.equal(countOpenAITokens('<|im_start|>system<|im_sep|>', 'gpt-4o'), 13);
 });
 
