@@ -5,7 +5,7 @@
  * body as received. Answers carry AWS's own exception names and messages.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createBedrockSigner, queryOf } from '../providers/bedrock/sigv4.ts';
+import { BEDROCK_SIGNING_SERVICE, createBedrockSigner, queryOf } from '../providers/bedrock/sigv4.ts';
 import type { Exchange } from './exchange.ts';
 
 export type SignatureVerdict =
@@ -69,11 +69,15 @@ function header(exchange: Exchange, name: string): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-/** Checks a SigV4 `Authorization` header against the emulator's credentials. */
+/**
+ * Checks a SigV4 `Authorization` header against the emulator's credentials. `service` is the signing name
+ * required in the credential scope (AWS's published test vectors use `service`).
+ */
 export async function checkSignature(
   exchange: Exchange,
   authorization: string,
   now: number = Date.now(),
+  service: string = BEDROCK_SIGNING_SERVICE,
 ): Promise<SignatureVerdict> {
   const parsed = parseAuthorization(authorization);
   if (typeof parsed === 'string') return { ok: false, name: 'IncompleteSignatureException', message: parsed };
@@ -99,8 +103,8 @@ export async function checkSignature(
     name: 'InvalidSignatureException',
     message,
   });
-  if (parsed.service !== 'bedrock')
-    return fail("Credential should be scoped to correct service: 'bedrock'. ");
+  if (parsed.service !== service)
+    return fail(`Credential should be scoped to correct service: '${service}'. `);
   if (parsed.date !== dateHeader!.slice(0, 8)) {
     return fail(
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${parsed.date}' != '${dateHeader!.slice(0, 8)}', from '${dateHeader}'.`,

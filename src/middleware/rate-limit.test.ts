@@ -89,42 +89,55 @@ describe('RateLimiter', () => {
 });
 
 describe('rate-limit layer in a client', () => {
-  test('calls beyond the concurrency limit queue instead of failing', async () => {
+  test('calls beyond the concurrency limit queue instead of failing', async (t) => {
     let open = 0;
     let peak = 0;
-    const server = createServer((_req, res) => {
+    let served = 0;
+    // Answers each request with its own prompt, after a pause that lets the others pile up.
+    const server = createServer(async (req, res) => {
       open++;
       peak = Math.max(peak, open);
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const { messages } = JSON.parse(Buffer.concat(chunks).toString()) as {
+        messages: Array<{ content: string }>;
+      };
       setTimeout(() => {
         open--;
+        served++;
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
             id: 'x',
             model: 'm',
-            choices: [{ index: 0, message: { content: 'ok' }, finish_reason: 'stop' }],
+            choices: [{ index: 0, message: { content: messages.at(-1)?.content }, finish_reason: 'stop' }],
           }),
         );
       }, 20);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
     const client = new LLMClientFactory({ env: {} }).createClient('openai-compatible/queue-model', {
       baseURL: url,
       rateLimit: { maxConcurrency: 2 },
     });
+    t.after(() => client.close());
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => client.complete({ prompt: `q${i}` })),
     );
-    assert.equal(results.length, 8);
-    assert.ok(results.every((result) => result.text === 'ok'));
+    assert.deepEqual(
+      results.map((result) => result.text),
+      Array.from({ length: 8 }, (_, i) => `q${i}`),
+      'each call got its own answer',
+    );
+    assert.equal(served, 8, 'one request each: none failed and was retried');
     assert.equal(peak, 2, 'never more than two in flight');
-    await client.close();
-    server.close();
   });
 
-  test('under 429s every call still succeeds, and concurrency backs off', async () => {
+  test('under 429s every call still succeeds, and concurrency backs off', async (t) => {
     const emulator = await startEmulator({ retryAfterMs: 5 });
+    t.after(() => emulator.close());
     const rateLimit = { maxConcurrency: 16 };
     const client = new LLMClientFactory({ env: {} }).createClient('openai/gpt-4o-mini-adaptive', {
       apiKey: 'sk-x',
@@ -132,16 +145,22 @@ describe('rate-limit layer in a client', () => {
       rateLimit,
       maxRetries: 3,
     });
+    t.after(() => client.close());
+    const prompts = Array.from({ length: 12 }, (_, i) => `burst ${i}`);
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        client.complete({ prompt: `burst ${i}`, headers: { 'x-emulator-fault': 'rate-limit:1' } }),
-      ),
+      prompts.map((prompt) => client.complete({ prompt, headers: { 'x-emulator-fault': 'rate-limit:1' } })),
     );
-    assert.equal(results.length, 12);
+    for (const [i, result] of results.entries()) assert.match(result.text, new RegExp(`“burst ${i}”`));
+    const attempts = emulator.requests.map((request) =>
+      JSON.stringify((request.body as { messages: unknown[] }).messages),
+    );
+    assert.equal(attempts.length, 24, 'each call: a 429, then a retry that succeeds');
+    assert.equal(new Set(attempts).size, 12);
     const limiter = limiterFor({ provider: 'openai', model: 'gpt-4o-mini-adaptive' }, rateLimit);
-    assert.ok(limiter.concurrency < 16, `concurrency backed off to ${limiter.concurrency}`);
+    // All twelve were in flight when the 429s came back: 16 halves to 1 (and stays there), and no retry
+    // can start until the last 429 has freed its slot. Then the 12 successes grow it by one after each
+    // run of `limit` successes: 1 + 2 + 3 + 4 = 10 of them reach 5, the last 2 are not enough for 6.
+    assert.equal(limiter.concurrency, 5);
     assert.equal(limiter.inFlight, 0, 'every slot released');
-    await client.close();
-    await emulator.close();
   });
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LLMClientFactory } from '../client/factory.ts';
 import { type Emulator, startEmulator } from '../emulator/index.ts';
-import { contextWindowOf, costOf, findModelPrice, setModelPrice } from './pricing.ts';
+import type { ProviderName, Usage } from '../spec/types.ts';
+import { contextWindowOf, costOf, findModelPrice, type ModelPrice, setModelPrice } from './pricing.ts';
 import { SpendTracker } from './spend-tracker.ts';
 
 const usage = (inputTokens: number, outputTokens: number, extra: object = {}) => ({
@@ -11,6 +12,14 @@ const usage = (inputTokens: number, outputTokens: number, extra: object = {}) =>
   totalTokens: inputTokens + outputTokens,
   ...extra,
 });
+/** The table entry a lookup matched (its id) and its prices. */
+const entryOf = (provider: ProviderName, model: string) => {
+  const found = findModelPrice(provider, model) as (ModelPrice & { id?: string }) | undefined;
+  if (!found) return undefined;
+  const { id, input, output, cacheRead, cacheWrite, contextWindow } = found;
+  const fields = { id, input, output, cacheRead, cacheWrite, contextWindow };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+};
 const close = (actual: number | undefined, expected: number) => {
   assert.ok(actual !== undefined, 'priced');
   assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} ≠ ${expected}`);
@@ -37,10 +46,41 @@ describe('cost arithmetic (hand-computed)', () => {
     close(costOf('anthropic', 'claude-sonnet-4-5', usage(250_000, 1000)), (250_000 * 6 + 1000 * 22.5) / 1e6);
   });
 
-  test('gemini, bedrock (regional prefix) and azure (OpenAI list prices) resolve', () => {
+  test('gemini, bedrock (regional prefix) and azure (OpenAI list prices) resolve to their entries', () => {
     close(costOf('gemini', 'gemini-2.5-flash', usage(1000, 1000)), (1000 * 0.3 + 1000 * 2.5) / 1e6);
-    assert.ok(findModelPrice('bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'));
-    assert.ok(findModelPrice('azure', 'gpt-4.1-2025-04-14'));
+    assert.deepEqual(entryOf('gemini', 'gemini-2.5-flash'), {
+      id: 'gemini-2.5-flash',
+      input: 0.3,
+      output: 2.5,
+      cacheRead: 0.03,
+      contextWindow: 1_048_576,
+    });
+    // A geographic cross-region profile (us.) is priced as regional; global. has its own, lower entry.
+    assert.deepEqual(entryOf('bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'), {
+      id: 'regional.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      input: 3.3,
+      output: 16.5,
+      cacheRead: 0.33,
+      cacheWrite: 4.125,
+      contextWindow: 200_000,
+    });
+    assert.deepEqual(entryOf('bedrock', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0'), {
+      id: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      input: 3,
+      output: 15,
+      cacheRead: 0.3,
+      cacheWrite: 3.75,
+      contextWindow: 200_000,
+    });
+    // Azure's own list first (its o3 entry), OpenAI's list prices for what it lacks (gpt-4.1).
+    assert.equal(entryOf('azure', 'o3')?.id, 'o3-2025-04-16');
+    assert.deepEqual(entryOf('azure', 'gpt-4.1-2025-04-14'), {
+      id: 'gpt-4.1',
+      input: 2,
+      output: 8,
+      cacheRead: 0.5,
+      contextWindow: 1_000_000,
+    });
     assert.equal(contextWindowOf('openai', 'gpt-4.1-mini'), 1_000_000);
   });
 
@@ -76,10 +116,14 @@ describe('cost on results, and the spend tracker', () => {
     const result = await client.complete({ prompt: 'price me' });
     close(result.usage.costUsd, (result.usage.inputTokens * 0.15 + result.usage.outputTokens * 0.6) / 1e6);
     let finishCost: number | undefined;
+    let finishUsage: Usage | undefined;
     for await (const event of client.stream({ prompt: 'price me too' })) {
-      if (event.type === 'finish') finishCost = event.usage.costUsd;
+      if (event.type === 'finish') {
+        finishCost = event.usage.costUsd;
+        finishUsage = event.usage;
+      }
     }
-    assert.ok(finishCost !== undefined && finishCost > 0);
+    close(finishCost, (finishUsage!.inputTokens * 0.15 + finishUsage!.outputTokens * 0.6) / 1e6);
     const unknown = factory.createClient('openai/ft:unknown-model', {
       apiKey: 'sk-x',
       baseURL: `${emulator.url}/v1`,
@@ -102,6 +146,17 @@ describe('cost on results, and the spend tracker', () => {
 
 test('a prefix does not swallow a different model number', () => {
   assert.equal(findModelPrice('anthropic', 'claude-sonnet-5-5'), undefined, 'not priced as claude-sonnet-5');
-  assert.ok(findModelPrice('anthropic', 'claude-sonnet-5'));
-  assert.ok(findModelPrice('anthropic', 'claude-haiku-4-5-20251001'), 'a dated snapshot is the same model');
+  assert.deepEqual(entryOf('anthropic', 'claude-sonnet-5'), {
+    id: 'claude-sonnet-5',
+    input: 2,
+    output: 10,
+    cacheRead: 0.2,
+    cacheWrite: 2.5,
+    contextWindow: 1_000_000,
+  });
+  assert.deepEqual(
+    entryOf('anthropic', 'claude-haiku-4-5-20251001'),
+    { id: 'claude-haiku-4-5', input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25, contextWindow: 200_000 },
+    'a dated snapshot is the same model',
+  );
 });

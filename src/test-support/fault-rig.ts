@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Pool } from 'undici';
 import { LLMClientFactory } from '../client/factory.ts';
 import type { LLMClient } from '../client/llm-client.ts';
 import type { ClientOptions } from '../client/options.ts';
@@ -27,6 +28,7 @@ import {
   LLMTimeoutError,
 } from '../spec/errors.ts';
 import type { CompletionRequest } from '../spec/types.ts';
+import { preloadTokenizer } from './preload.ts';
 
 export type ErrorClass = abstract new (...args: never[]) => LLMError;
 
@@ -85,6 +87,14 @@ const STREAMING: Record<FaultKind, Expectation> = {
   },
 };
 
+/** Waits, one poll every 10 ms for up to 5 s, until `done()` holds; fails with `why()` if it never does. */
+async function eventually(done: () => boolean, why: () => string): Promise<void> {
+  for (let polls = 0; !done(); polls++) {
+    if (polls === 500) assert.fail(why());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export interface FaultRig {
   readonly emulator: Emulator;
   readonly factory: LLMClientFactory;
@@ -115,6 +125,7 @@ export function describeFaultMatrix(settings: RigSettings): FaultRig {
 
   before(async () => {
     process.on('unhandledRejection', onUnhandled);
+    preloadTokenizer();
     emulator = await startEmulator({ retryAfterMs: 10, ...settings.emulator });
   });
   after(async () => {
@@ -248,16 +259,34 @@ export function describeFaultMatrix(settings: RigSettings): FaultRig {
     });
 
     test('breaking out of a stream early releases the connection', async () => {
-      const llm = client();
-      for await (const event of llm.stream({
-        prompt: 'break early',
-        headers: { 'x-emulator-tokens-per-second': '100' },
-      })) {
-        if (event.type === 'text-delta') break;
+      // A pool of one connection, and a stream the server stalls after its first deltas and never ends
+      // (no idle timeout either): only the client breaking out can give that connection back.
+      const pool = new Pool(rig.emulator.url, { connections: 1 });
+      const llm = settings.client(factory, rig.emulator.url, {
+        ...FAULT_CLIENT,
+        streamIdleTimeoutMs: 60_000,
+        dispatcher: pool,
+      });
+      try {
+        let deltas = 0;
+        for await (const event of llm.stream({
+          prompt: 'break early',
+          headers: { 'x-emulator-fault': 'stall' },
+        })) {
+          if (event.type === 'text-delta' && ++deltas === 1) break;
+        }
+        assert.equal(deltas, 1, 'output came before the break');
+        await eventually(
+          () => pool.stats.running === 0 && pool.stats.pending === 0,
+          () => `the stalled stream still holds its connection: ${JSON.stringify(pool.stats)}`,
+        );
+        const result = await llm.complete({ prompt: 'still works after break' });
+        assert.ok(result.text.startsWith('You asked: “still works after break'), result.text);
+        assert.equal(pool.stats.running, 0);
+      } finally {
+        await llm.close();
+        await pool.destroy(); // close() would wait for a connection that was never given back
       }
-      const result = await llm.complete({ prompt: 'still works after break' });
-      assert.ok(result.text.length > 0);
-      await llm.close();
     });
   });
   return rig;

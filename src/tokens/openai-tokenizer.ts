@@ -35,7 +35,7 @@ function encoding(name: OpenAIEncodingName): Encoding {
 /** The encoding an OpenAI model uses. Unknown and future models get o200k_base, the current one. */
 export function encodingForModel(model: string): OpenAIEncodingName {
   const name = model.toLowerCase().replace(/^(?:openai\/|ft:)/, '');
-  if (/^(?:gpt-4(?!o|\.)|gpt-3\.5|text-embedding-|davinci-002|babbage-002)/.test(name)) return 'cl100k_base';
+  if (/^(?:gpt-4(?!o|\.)|gpt-3\.?5|text-embedding-|davinci-002|babbage-002)/.test(name)) return 'cl100k_base';
   return 'o200k_base';
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
@@ -95,13 +96,34 @@ describe('cache: processes sharing one SQLite file', () => {
   });
 
   test('six processes open one new file at once and all write', async (t) => {
-    const path = join(await tempDir(t), 'crowd.sqlite');
+    const dir = await tempDir(t);
+    const path = join(dir, 'crowd.sqlite');
+    const barrier = join(dir, 'barrier');
+    await mkdir(barrier);
     const ids = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
-    const startAt = Date.now() + 1_500;
-    const runs = await Promise.all(
-      ids.map((id) => runChild({ mode: 'write-keys', path, id, count: 50, startAt })),
+    const running = Promise.all(
+      ids.map((id) =>
+        runChild({ mode: 'write-keys', path, id, count: 50, barrier: { dir: barrier, count: ids.length } }),
+      ),
     );
-    for (const run of runs) assert.deepEqual(childResult(run), { written: 50 });
+    // Once all six have started and said so, they may open the file: together.
+    for (let polls = 0; (await readdir(barrier)).length < ids.length; polls++) {
+      if (polls === 6_000) assert.fail(`not all six children got ready: ${await readdir(barrier)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const goAt = Date.now();
+    await writeFile(join(barrier, 'go'), '');
+    const reports = (await running).map((run) =>
+      childResult<{ written: number; openingAt: number; closingAt: number }>(run),
+    );
+    for (const report of reports) {
+      assert.equal(report.written, 50);
+      assert.ok(report.openingAt >= goAt, 'no process opened the file before all six were ready');
+    }
+    // Each process held the file from openingAt to closingAt; all six intervals share a moment.
+    const lastOpening = Math.max(...reports.map((report) => report.openingAt));
+    const firstClosing = Math.min(...reports.map((report) => report.closingAt));
+    assert.ok(lastOpening <= firstClosing, `the six overlapped (${lastOpening} > ${firstClosing})`);
     const store = await SqliteStore.open(path);
     t.after(() => store.close());
     for (const id of ids) {

@@ -79,7 +79,10 @@ describe('azure responses', () => {
     assert.equal(result.text, 'Hello! It looks like');
     assert.equal(result.finishReason, 'length');
     assert.equal(result.model, 'gpt-4.1-2025-04-14');
-    assert.ok(result.usage.totalTokens > 0);
+    assert.deepEqual(
+      [result.usage.inputTokens, result.usage.outputTokens, result.usage.totalTokens],
+      [8, 5, 13],
+    );
   });
 
   test(
@@ -140,7 +143,8 @@ describe('azure responses', () => {
       const result = await c.complete({ prompt: 'x' });
       await c.close();
       assert.equal(result.provider, isAzure ? 'azure' : 'openai');
-      assert.ok(result.text.length > 0);
+      const body = JSON.parse(reply.body as string) as { choices: Array<{ message: { content: string } }> };
+      assert.equal(result.text, body.choices[0]!.message.content);
       assert.equal(harness.server.requests.at(-1)!.url, recordedPath(exchange.request));
     }
   });
@@ -169,7 +173,12 @@ describe('azure responses', () => {
     const { text, finish } = await streamWith({ body: sse, chunkSize: 11 });
     assert.equal(text, oracleStreamText(sse));
     assert.equal(finish.model, 'gpt-5-nano-2025-08-07');
-    assert.ok(finish.usage.totalTokens > 0);
+    const usage = sse.match(/"usage":\{"completion_tokens":(\d+),.*?"prompt_tokens":(\d+)/);
+    assert.ok(usage, 'the recording ends with a usage chunk');
+    assert.deepEqual(
+      [finish.usage.inputTokens, finish.usage.outputTokens],
+      [Number(usage[2]), Number(usage[1])],
+    );
   });
 
   test(`${use('chat-completion.stream.model-router.prompt_filter_results.chunks.jsonl')} agrees with its reframed SSE`, () => {

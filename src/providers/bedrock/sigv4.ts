@@ -22,6 +22,8 @@ export interface SignerSettings {
    * recomputing someone else's signature turns it off so that only the headers they signed are used.
    */
   applyChecksum?: boolean;
+  /** The signing name. Default `bedrock`; AWS's published SigV4 test vectors use `service`. */
+  service?: string;
 }
 
 /** A SigV4 signer for Bedrock in one region. */
@@ -32,7 +34,7 @@ export function createBedrockSigner(settings: SignerSettings): SignatureV4 {
   const { SignatureV4 } = require('@smithy/signature-v4') as typeof Signer;
   const { Hash } = require('@smithy/hash-node') as typeof HashNode;
   return new SignatureV4({
-    service: BEDROCK_SIGNING_SERVICE,
+    service: settings.service ?? BEDROCK_SIGNING_SERVICE,
     region: settings.region,
     credentials: settings.credentials,
     sha256: Hash.bind(null, 'sha256'),

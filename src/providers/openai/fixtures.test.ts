@@ -205,7 +205,8 @@ describe('openai non-streaming fixtures', () => {
         const reply = replyFromRecorded(exchange.response);
         const result = await completeWith(reply);
         assert.equal(result.requestId, reply.headers?.['x-request-id']);
-        assert.ok(result.text.length > 0);
+        const body = JSON.parse(reply.body as string) as { choices: Array<{ message: { content: string } }> };
+        assert.equal(result.text, body.choices[0]!.message.content);
         assert.equal(result.finishReason, 'stop');
         assert.equal(
           harness.server.requests.at(-1)!.url,
