@@ -12,6 +12,8 @@ import { costOf } from '../pricing/pricing.ts';
 import { invalidResponse } from '../providers/error-helpers.ts';
 import type {
   CallContext,
+  ForwardedResponse,
+  NativeCall,
   NormalizedRequest,
   ProviderAdapter,
   RequestTokenCount,
@@ -59,6 +61,7 @@ export class ProviderCore {
       stream: (request, call) => this.stream(request, call),
       embed: (batch, call) => this.embed(batch, call),
       countTokens: (request, call) => this.countTokens(request, call),
+      forward: (native, call) => this.forward(native, call),
     };
   }
 
@@ -104,6 +107,47 @@ export class ProviderCore {
       return support.parse(body, batch.texts.length, context);
     });
     return result;
+  }
+
+  /**
+   * One native call: the body goes out as it is (the adapter sets the model and the credentials) and the
+   * 2xx response comes back unread, for the caller to pass on. Another status is a typed error, as for any
+   * call, so retries and a router's fallbacks work the same.
+   */
+  async forward(native: NativeCall, call: CallInfo): Promise<ForwardedResponse> {
+    const prepared = this.#adapter.nativeRequest?.(native);
+    if (!prepared) {
+      throw new LLMUnsupportedError(`${this.#adapter.name} does not speak the ${native.protocol} protocol`, {
+        provider: this.#adapter.name,
+        model: native.model,
+      });
+    }
+    const context = this.context(native.model);
+    const generation = native.protocol === 'openai-chat' || native.protocol === 'anthropic-messages';
+    const maxTokens = native.body.max_completion_tokens ?? native.body.max_tokens;
+    const defaultTimeout =
+      generation && !native.stream
+        ? generationTimeoutMs(typeof maxTokens === 'number' ? maxTokens : undefined)
+        : RESPONSE_START_TIMEOUT_MS;
+    let response: HttpResponse | undefined;
+    try {
+      response = await this.#send(prepared, context, call, native.stream, defaultTimeout);
+      const callContext = this.#responseContext(context, response);
+      if (response.status >= 300) throw await this.#errorFrom(response, callContext);
+      const open = response;
+      response = undefined;
+      return {
+        status: open.status,
+        headers: open.headers,
+        body: open.body,
+        requestId: callContext.requestId,
+        release: open.done,
+      };
+    } catch (caught) {
+      throw this.scrub(isLLMError(caught) ? caught : this.#wrap(caught, context));
+    } finally {
+      response?.done();
+    }
   }
 
   /** One call to the provider's token-counting endpoint (the client sends none where there is no endpoint). */

@@ -11,11 +11,14 @@ import { acquirePool, DEFAULT_MAX_RESPONSE_BYTES } from '../http/transport.ts';
 import { retryMiddleware } from '../middleware/retry.ts';
 import { type CallInfo, type Chain, compose, type Middleware, type Operation } from '../middleware/types.ts';
 import type {
+  ForwardedResponse,
   ModelCapabilities,
+  NativeCall,
   NormalizedRequest,
   ProviderAdapter,
   RequestTokenCount,
   ResolvedProvider,
+  WireProtocol,
 } from '../providers/provider.ts';
 import { LLMBadRequestError, LLMError, LLMUnsupportedError } from '../spec/errors.ts';
 import type {
@@ -114,6 +117,33 @@ export class LLMClient {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Sends a body of one of this provider's own wire protocols as it is (the model and the credentials are the
+   * client's) and returns the provider's response unread: what a gateway does when its client speaks the
+   * provider's protocol. Retried like any call until the response starts; a non-2xx status is a typed error.
+   */
+  forward(
+    native: Omit<NativeCall, 'model'> & { model?: string; signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<ForwardedResponse> {
+    try {
+      this.#checkOpen();
+      const { signal, timeoutMs, ...call } = native;
+      const model =
+        call.model ??
+        (call.protocol === 'openai-embeddings' ? (this.embeddingModel ?? this.model) : this.model);
+      return this.#chain.forward({ ...call, model }, this.#call('forward', model, { signal, timeoutMs }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** True when this client's provider speaks `protocol` natively (`forward` accepts it). */
+  speaks(protocol: WireProtocol): boolean {
+    return (
+      this.#adapter.nativeRequest?.({ protocol, body: {}, model: this.model, stream: false }) !== undefined
+    );
   }
 
   /** What `model` (default: this client's) can do, as far as the adapter knows. */

@@ -32,28 +32,38 @@ export class KeyAuth {
   /** The caller, or a 401 that says what is wrong without saying whether a key exists. */
   async authenticate(key: string | undefined, now: number): Promise<Principal> {
     if (!key) {
-      throw new GatewayError(401, 'authentication_error', 'No API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`');
+      throw new GatewayError(
+        401,
+        'authentication_error',
+        'No API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`',
+      );
     }
     if (this.isMaster(key)) return { kind: 'master', name: 'master' };
     const cacheKey = digest(key).toString('base64');
     let record = this.#cache.get(cacheKey)?.record;
     if (!record) {
       record = await this.#store.findKey(key);
-      if (!record) throw new GatewayError(401, 'authentication_error', 'Invalid API key', { code: 'invalid_api_key' });
+      if (!record)
+        throw new GatewayError(401, 'authentication_error', 'Invalid API key', { code: 'invalid_api_key' });
       this.#cache.set(cacheKey, { record });
     }
     if (record.revokedAt !== undefined) {
-      throw new GatewayError(401, 'authentication_error', 'This API key has been revoked', { code: 'key_revoked' });
+      throw new GatewayError(401, 'authentication_error', 'This API key has been revoked', {
+        code: 'key_revoked',
+      });
     }
     if (record.expiresAt !== undefined && record.expiresAt <= now) {
-      throw new GatewayError(401, 'authentication_error', 'This API key has expired', { code: 'key_expired' });
+      throw new GatewayError(401, 'authentication_error', 'This API key has expired', {
+        code: 'key_expired',
+      });
     }
     return { kind: 'key', name: record.name, record };
   }
 
   /** Forgets what this process cached about a key (after it is revoked here). */
   forget(id: string): void {
-    for (const [cacheKey, entry] of this.#cache.entries()) if (entry.record.id === id) this.#cache.delete(cacheKey);
+    for (const [cacheKey, entry] of this.#cache.entries())
+      if (entry.record.id === id) this.#cache.delete(cacheKey);
   }
 }
 
@@ -62,8 +72,13 @@ export function checkModel(principal: Principal, model: string): void {
   if (principal.kind === 'master') return;
   const allowed = principal.record.models;
   if (allowed && !allowed.includes(model)) {
-    throw new GatewayError(403, 'permission_error', `This key may not use model '${model}' (allowed: ${allowed.join(', ')})`, {
-      code: 'model_not_allowed',
-    });
+    throw new GatewayError(
+      403,
+      'permission_error',
+      `This key may not use model '${model}' (allowed: ${allowed.join(', ')})`,
+      {
+        code: 'model_not_allowed',
+      },
+    );
   }
 }

@@ -32,7 +32,11 @@ export function estimateChat(
   const input = promptTokens(request);
   const output = request.maxTokens ?? DEFAULT_ANSWER_TOKENS;
   const cost = pricedAs
-    ? costOf(pricedAs.provider, pricedAs.model, { inputTokens: input, outputTokens: output, totalTokens: input + output })
+    ? costOf(pricedAs.provider, pricedAs.model, {
+        inputTokens: input,
+        outputTokens: output,
+        totalTokens: input + output,
+      })
     : undefined;
   return { keyId, tokens: input + output, costUsd: cost ?? 0 };
 }

@@ -12,12 +12,7 @@ import type { Router } from '../router/router.ts';
 import type { CompletionRequest, CompletionResult, StreamEvent, Usage } from '../spec/types.ts';
 import { AnthropicEventWriter, fromAnthropicMessages, toAnthropicMessage } from './anthropic-wire.ts';
 import { checkModel, type KeyAuth, type Principal } from './auth.ts';
-import {
-  anthropicErrorBody,
-  GatewayError,
-  openAIErrorBody,
-  toGatewayError,
-} from './errors.ts';
+import { anthropicErrorBody, GatewayError, openAIErrorBody, toGatewayError } from './errors.ts';
 import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http.ts';
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
@@ -52,7 +47,13 @@ export class GatewayService {
   readonly #settings: ServiceSettings;
   readonly #models: ReadonlySet<string>;
 
-  constructor(router: Router, store: GatewayStore, auth: KeyAuth, settings: ServiceSettings, logger?: Logger) {
+  constructor(
+    router: Router,
+    store: GatewayStore,
+    auth: KeyAuth,
+    settings: ServiceSettings,
+    logger?: Logger,
+  ) {
     this.#router = router;
     this.#store = store;
     this.#auth = auth;
@@ -95,14 +96,32 @@ export class GatewayService {
   /** `POST /v1/embeddings`. */
   embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'openai', 'embeddings', async (exchange, body) => {
-      if (!isRecord(body)) throw new GatewayError(400, 'invalid_request_error', 'Invalid request: the body must be a JSON object');
+      if (!isRecord(body))
+        throw new GatewayError(
+          400,
+          'invalid_request_error',
+          'Invalid request: the body must be a JSON object',
+        );
       const input = body.input;
-      const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((t) => typeof t === 'string') ? (input as string[]) : undefined;
+      const texts =
+        typeof input === 'string'
+          ? [input]
+          : Array.isArray(input) && input.every((t) => typeof t === 'string')
+            ? (input as string[])
+            : undefined;
       if (!texts || texts.length === 0) {
-        throw new GatewayError(400, 'invalid_request_error', 'Invalid request: input: must be a string or a non-empty array of strings');
+        throw new GatewayError(
+          400,
+          'invalid_request_error',
+          'Invalid request: input: must be a string or a non-empty array of strings',
+        );
       }
       if (typeof body.model !== 'string' || body.model === '') {
-        throw new GatewayError(400, 'invalid_request_error', 'Invalid request: model: must be a non-empty string');
+        throw new GatewayError(
+          400,
+          'invalid_request_error',
+          'Invalid request: model: must be a non-empty string',
+        );
       }
       const model = body.model;
       this.#checkModel(exchange, model);
@@ -134,15 +153,22 @@ export class GatewayService {
 
   /** `GET /v1/models`: every group alias and deployment id this key may use. */
   listModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return this.#handle(req, res, 'openai', 'models', async (exchange) => {
-      const principal = exchange.principal!;
-      const allowed = principal.kind === 'key' ? principal.record.models : undefined;
-      const created = Math.floor(Date.now() / 1000);
-      const data = [...this.#models]
-        .filter((model) => !allowed || allowed.includes(model))
-        .map((id) => ({ id, object: 'model', created, owned_by: 'llm-factory' }));
-      sendJson(res, 200, { object: 'list', data });
-    }, false);
+    return this.#handle(
+      req,
+      res,
+      'openai',
+      'models',
+      async (exchange) => {
+        const principal = exchange.principal!;
+        const allowed = principal.kind === 'key' ? principal.record.models : undefined;
+        const created = Math.floor(Date.now() / 1000);
+        const data = [...this.#models]
+          .filter((model) => !allowed || allowed.includes(model))
+          .map((id) => ({ id, object: 'model', created, owned_by: 'llm-factory' }));
+        sendJson(res, 200, { object: 'list', data });
+      },
+      false,
+    );
   }
 
   #keyId(exchange: Exchange): string {
@@ -151,12 +177,22 @@ export class GatewayService {
   }
 
   #checkModel(exchange: Exchange, model: string | undefined): void {
-    if (!model) throw new GatewayError(400, 'invalid_request_error', 'Invalid request: model: must be a non-empty string');
+    if (!model)
+      throw new GatewayError(
+        400,
+        'invalid_request_error',
+        'Invalid request: model: must be a non-empty string',
+      );
     exchange.model = model;
     if (!this.#models.has(model)) {
-      throw new GatewayError(404, 'not_found_error', `The model '${model}' does not exist on this gateway (GET /v1/models lists them)`, {
-        code: 'model_not_found',
-      });
+      throw new GatewayError(
+        404,
+        'not_found_error',
+        `The model '${model}' does not exist on this gateway (GET /v1/models lists them)`,
+        {
+          code: 'model_not_found',
+        },
+      );
     }
     checkModel(exchange.principal!, model);
   }
@@ -190,14 +226,23 @@ export class GatewayService {
   ): Promise<void> {
     this.#checkModel(exchange, request.model);
     exchange.stream = stream;
-    const reservation = await this.#reserve(exchange, estimateChat(this.#keyId(exchange), request, this.#router.pricedAs(request.model!)));
+    const reservation = await this.#reserve(
+      exchange,
+      estimateChat(this.#keyId(exchange), request, this.#router.pricedAs(request.model!)),
+    );
     let entry: LedgerEntry | undefined;
     try {
       if (!stream) {
         const result = await this.#router.complete(request);
         this.#answered(exchange, result.usage, result.route?.deployment);
         entry = this.#ledger(exchange);
-        sendJson(res, 200, protocol === 'openai' ? toOpenAIChat(result, request.model!) : toAnthropicMessage(result, request.model!));
+        sendJson(
+          res,
+          200,
+          protocol === 'openai'
+            ? toOpenAIChat(result, request.model!)
+            : toAnthropicMessage(result, request.model!),
+        );
         return;
       }
       entry = await this.#stream(exchange, res, protocol, request, includeUsage);
@@ -239,7 +284,9 @@ export class GatewayService {
       const failure = toGatewayError(error);
       exchange.status = failure.status;
       this.#logger?.warn({ requestId: exchange.id, error: failure.message }, 'stream failed after it began');
-      await sse.write(writer.error(protocol === 'openai' ? openAIErrorBody(failure) : anthropicErrorBody(failure)));
+      await sse.write(
+        writer.error(protocol === 'openai' ? openAIErrorBody(failure) : anthropicErrorBody(failure)),
+      );
       return this.#ledger(exchange);
     } finally {
       res.off('close', onClose);
@@ -262,7 +309,14 @@ export class GatewayService {
     handler: (exchange: Exchange, body: unknown) => Promise<void>,
     withBody = true,
   ): Promise<void> {
-    const exchange: Exchange = { id: randomUUID().replace(/-/g, '').slice(0, 24), endpoint, started: performance.now(), model: '', status: 200, stream: false };
+    const exchange: Exchange = {
+      id: randomUUID().replace(/-/g, '').slice(0, 24),
+      endpoint,
+      started: performance.now(),
+      model: '',
+      status: 200,
+      stream: false,
+    };
     const inFlight = gatewayMetrics().inFlight;
     inFlight.inc({ endpoint });
     try {
@@ -272,12 +326,18 @@ export class GatewayService {
     } catch (error) {
       const failure = toGatewayError(error);
       exchange.status = failure.status;
-      if (failure.status >= 500) this.#logger?.error({ requestId: exchange.id, error: failure.message }, 'request failed');
+      if (failure.status >= 500)
+        this.#logger?.error({ requestId: exchange.id, error: failure.message }, 'request failed');
       if (!res.headersSent) {
-        sendJson(res, failure.status, protocol === 'openai' ? openAIErrorBody(failure) : anthropicErrorBody(failure), {
-          ...failure.headers(),
-          'x-request-id': exchange.id,
-        });
+        sendJson(
+          res,
+          failure.status,
+          protocol === 'openai' ? openAIErrorBody(failure) : anthropicErrorBody(failure),
+          {
+            ...failure.headers(),
+            'x-request-id': exchange.id,
+          },
+        );
       } else if (!res.writableEnded) res.end();
       if (failure.status === 413 && !req.complete) req.destroy();
     } finally {

@@ -262,6 +262,14 @@ export function rateLimitMiddleware(
         (inner) => next(request, inner),
         () => undefined,
       ),
+    // A native body is not parsed: a slot and a request, its tokens are the caller's to count.
+    forward: (native, call, next) =>
+      run(
+        call,
+        0,
+        (inner) => next(native, inner),
+        () => undefined,
+      ),
     async *stream(request, call, next) {
       const limiter = limiterFor(call, options);
       const tokens = estimateTokens(request) + (request.maxTokens ?? 0);

@@ -47,6 +47,12 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
         call.attempt = attempt;
         return next(request, call);
       }),
+    // A native call is retried only until its response starts: what comes back is the caller's to read.
+    forward: (native, call, next) =>
+      run(call, (attempt) => {
+        call.attempt = attempt;
+        return next(native, call);
+      }),
     async *stream(request, call, next) {
       const history: LLMError[] = [];
       for (let attempt = 1; ; attempt++) {

@@ -4,11 +4,16 @@
  * provider's token-counting endpoint, and may change the request on its way down. The client composes the configured layers once, at creation; a layer
  * that is not configured is not in the chain and costs nothing.
  */
-import type { NormalizedRequest, RequestTokenCount } from '../providers/provider.ts';
+import type {
+  ForwardedResponse,
+  NativeCall,
+  NormalizedRequest,
+  RequestTokenCount,
+} from '../providers/provider.ts';
 import type { CompletionResult, EmbeddingOptions, ProviderName, StreamEvent, Usage } from '../spec/types.ts';
 
 /** What a call does; `count-tokens` is a request to a provider's counting endpoint (`countRequestTokens`). */
-export type Operation = 'complete' | 'stream' | 'embed' | 'count-tokens';
+export type Operation = 'complete' | 'stream' | 'embed' | 'count-tokens' | 'forward';
 
 /** What a layer knows about the call it wraps. Layers pass it on (possibly changed) to `next`. */
 export interface CallInfo {
@@ -50,6 +55,7 @@ export type StreamNext = (
 ) => AsyncGenerator<StreamEvent, void, undefined>;
 export type EmbedNext = (batch: EmbedBatch, call: CallInfo) => Promise<EmbedResult>;
 export type CountTokensNext = (request: NormalizedRequest, call: CallInfo) => Promise<RequestTokenCount>;
+export type ForwardNext = (native: NativeCall, call: CallInfo) => Promise<ForwardedResponse>;
 
 export interface Middleware {
   readonly name: string;
@@ -61,6 +67,8 @@ export interface Middleware {
   ): AsyncGenerator<StreamEvent, void, undefined>;
   embed?(batch: EmbedBatch, call: CallInfo, next: EmbedNext): Promise<EmbedResult>;
   countTokens?(request: NormalizedRequest, call: CallInfo, next: CountTokensNext): Promise<RequestTokenCount>;
+  /** A native body passed through untranslated (operation `forward`): retry and rate limits wrap it. */
+  forward?(native: NativeCall, call: CallInfo, next: ForwardNext): Promise<ForwardedResponse>;
   /** Releases what the layer holds (connections to a cache server, timers). */
   close?(): Promise<void>;
 }
@@ -70,6 +78,7 @@ export interface Chain {
   stream: StreamNext;
   embed: EmbedNext;
   countTokens: CountTokensNext;
+  forward: ForwardNext;
 }
 
 /** Composes `layers` (outermost first) around `core`, once. */
@@ -87,6 +96,7 @@ export function compose(layers: readonly Middleware[], core: Chain): Chain {
       countTokens: layer.countTokens
         ? (request, call) => layer.countTokens!(request, call, inner.countTokens)
         : inner.countTokens,
+      forward: layer.forward ? (native, call) => layer.forward!(native, call, inner.forward) : inner.forward,
     };
   }
   return chain;

@@ -110,6 +110,36 @@ export interface TokenCountEndpoint {
   parse(body: unknown, context: CallContext): number;
 }
 
+/**
+ * A provider's own wire protocol, for a body passed through untranslated (the gateway, when a client speaks
+ * the same protocol as the deployment that answers).
+ */
+export type WireProtocol =
+  | 'openai-chat'
+  | 'openai-embeddings'
+  | 'anthropic-messages'
+  | 'anthropic-count-tokens';
+
+/** A native body to send as it is, but for the model (the deployment's) and the credentials (the adapter's). */
+export interface NativeCall {
+  protocol: WireProtocol;
+  body: Record<string, unknown>;
+  model: string;
+  stream: boolean;
+}
+
+/** A provider's raw response to a native call: 2xx only (other statuses are thrown as typed errors). */
+export interface ForwardedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as it arrives, untouched; read it to its end or call `release()`. */
+  body: AsyncIterable<Uint8Array>;
+  /** The request id from the response headers, when given. */
+  requestId?: string | undefined;
+  /** Releases the connection (destroying an unread body). Idempotent. */
+  release(): void;
+}
+
 export interface ProviderAdapter {
   readonly name: ProviderName;
   /** The origin every request of this adapter goes to (one shared pool per origin). */
@@ -128,6 +158,12 @@ export interface ProviderAdapter {
   /** A new decoder for one streamed body (SSE, NDJSON or AWS eventstream), with its limit and context. */
   createStreamDecoder(options?: FrameDecoderOptions): FrameDecoder;
   createStreamParser(context: CallContext): StreamParser;
+
+  /**
+   * The request for a native body of one of this provider's own protocols (model and credentials set, the
+   * body otherwise untouched), or undefined for a protocol it does not speak.
+   */
+  nativeRequest?(call: NativeCall): PreparedRequest | undefined;
 
   /** Runs before every attempt (SigV4 signs with the attempt's own time). */
   authorize?(request: PreparedRequest): Promise<PreparedRequest>;

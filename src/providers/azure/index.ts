@@ -4,6 +4,7 @@ import { countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
 import { USER_AGENT } from '../config-helpers.ts';
 import { openAICapabilities } from '../openai/capabilities.ts';
 import { openAIEmbeddings } from '../openai/embeddings.ts';
+import { nativeOpenAIRequest } from '../openai/index.ts';
 import { chatCompletionBody } from '../openai/request.ts';
 import { parseOpenAIChatCompletion } from '../openai/response.ts';
 import { OpenAIStreamParser } from '../openai/stream.ts';
@@ -54,6 +55,14 @@ export function createAzureAdapter(settings: AzureAdapterSettings): ProviderAdap
     },
     // The deployment name usually carries the model's; an unknown one is assumed current.
     capabilities: openAICapabilities,
+    nativeRequest: (call) =>
+      nativeOpenAIRequest(
+        call,
+        settings.endpoint,
+        { json: jsonHeaders, stream: streamHeaders },
+        false,
+        (operation) => azureDeploymentUrl(settings, call.model, operation),
+      ),
     parseCompletion: parseOpenAIChatCompletion,
     createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new OpenAIStreamParser(context),

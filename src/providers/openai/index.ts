@@ -1,10 +1,13 @@
 /** The OpenAI provider (and, with other settings, any OpenAI-compatible server). */
 import { SseDecoder } from '../../http/sse.ts';
+import type { PreparedRequest } from '../../http/transport.ts';
+import { isRecord } from '../../spec/json.ts';
 import type { ProviderName } from '../../spec/types.ts';
 import { countOpenAITokens } from '../../tokens/openai-tokenizer.ts';
 import { trimSlash, USER_AGENT } from '../config-helpers.ts';
 import type {
   ModelCapabilities,
+  NativeCall,
   NormalizedRequest,
   PreparedCompletion,
   ProviderAdapter,
@@ -32,6 +35,42 @@ export interface OpenAIAdapterSettings {
   capabilities?: (model: string) => ModelCapabilities;
   /** Send assistant reasoning back as `reasoning_content` (compatible servers). Default false. */
   replayReasoning?: boolean;
+}
+
+/**
+ * A Chat Completions or Embeddings body passed through as it is but for its model. A stream always asks
+ * for its usage (`stream_options.include_usage`): the caller (the gateway) needs it to account the call.
+ */
+export function nativeOpenAIRequest(
+  call: NativeCall,
+  base: string,
+  headers: { json: Record<string, string>; stream: Record<string, string> },
+  includeModel: boolean,
+  url?: (operation: 'chat/completions' | 'embeddings') => string,
+): PreparedRequest | undefined {
+  const operation =
+    call.protocol === 'openai-chat'
+      ? 'chat/completions'
+      : call.protocol === 'openai-embeddings'
+        ? 'embeddings'
+        : undefined;
+  if (!operation) return undefined;
+  const body: Record<string, unknown> = { ...call.body };
+  if (includeModel) body.model = call.model;
+  else delete body.model;
+  if (call.stream) {
+    body.stream = true;
+    body.stream_options = {
+      ...(isRecord(body.stream_options) ? body.stream_options : {}),
+      include_usage: true,
+    };
+  }
+  return {
+    url: url ? url(operation) : `${base}/${operation}`,
+    method: 'POST',
+    headers: call.stream ? headers.stream : headers.json,
+    body: JSON.stringify(body),
+  };
 }
 
 export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAdapter {
@@ -67,6 +106,8 @@ export function createOpenAIAdapter(settings: OpenAIAdapterSettings): ProviderAd
       return prepared;
     },
     capabilities: settings.capabilities ?? openAICapabilities,
+    nativeRequest: (call) =>
+      nativeOpenAIRequest(call, base, { json: jsonHeaders, stream: streamHeaders }, true),
     parseCompletion: parseOpenAIChatCompletion,
     createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new OpenAIStreamParser(context),
