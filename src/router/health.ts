@@ -15,6 +15,8 @@ export const systemClock: Clock = { now: () => Date.now() };
 const MINUTE_MS = 60_000;
 /** Weight of the newest sample in a latency average. */
 const EWMA_ALPHA = 0.25;
+/** How fast an average that is not refreshed fades. */
+const HALF_LIFE_MS = 10_000;
 /** Latencies kept for a percentile. */
 const SAMPLES = 128;
 /** Fewer samples than this: no percentile yet (a hedge by percentile waits for data). */
@@ -30,19 +32,29 @@ export class LatencyTrack {
   #sorted: number[] | undefined;
   #sortedAt = 0;
   #count = 0;
+  #sampledAt = 0;
 
-  add(ms: number): void {
+  add(ms: number, now: number): void {
     this.ewmaMs = this.ewmaMs === undefined ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs);
+    this.#sampledAt = now;
     if (this.#samples.length < SAMPLES) this.#samples.push(ms);
     else this.#samples[this.#next] = ms;
     this.#next = (this.#next + 1) % SAMPLES;
     this.#count++;
   }
 
-  /** The average this process measured, blended with other processes' when they share state. */
-  get recentMs(): number | undefined {
-    if (this.othersMs === undefined) return this.ewmaMs;
-    return this.ewmaMs === undefined ? this.othersMs : (this.ewmaMs + this.othersMs) / 2;
+  /**
+   * The average this process measured, blended with other processes' when they share state. An average
+   * nobody has refreshed for a while fades (half-life 10 s), so that a deployment one slow answer made
+   * look slow is measured again rather than left out for good.
+   */
+  recentMs(now: number): number | undefined {
+    const own =
+      this.ewmaMs === undefined
+        ? undefined
+        : this.ewmaMs * 2 ** (-Math.max(0, now - this.#sampledAt) / HALF_LIFE_MS);
+    if (this.othersMs === undefined) return own;
+    return own === undefined ? this.othersMs : (own + this.othersMs) / 2;
   }
 
   /** The p-th percentile of the last samples; undefined until there are enough. Re-sorted every 8 samples. */

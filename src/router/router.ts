@@ -313,8 +313,8 @@ export class Router implements ClientMethods {
         coolingCode: stats.isCooling(now) ? stats.coolingCode : undefined,
         failures: stats.failuresIn(now),
         inFlight: stats.inFlight + stats.othersInFlight,
-        latencyMs: stats.latency.recentMs,
-        ttftMs: stats.ttft.recentMs,
+        latencyMs: stats.latency.recentMs(now),
+        ttftMs: stats.ttft.recentMs(now),
         requestsPerMinute: perMinute.requests,
         tokensPerMinute: perMinute.tokens,
       };

@@ -141,17 +141,23 @@ export class Attempt<T> {
     const { stats } = this.deployment;
     const now = this.#runner.settings.clock.now();
     stats.countSuccess(now, this.#runner.settings.cooldown?.windowMs ?? 60_000);
-    if (options.track === 'latency') stats.latency.add(ms);
-    else if (options.track === 'ttft') stats.ttft.add(ms);
+    if (options.track === 'latency') stats.latency.add(ms, now);
+    else if (options.track === 'ttft') stats.ttft.add(ms, now);
     const tokens = options.tokensOf?.(value);
     if (tokens) stats.usage.add(0, tokens, now);
     // A stream stays in flight until its caller has read it: `end()` then.
     if (!options.keepsRunning) this.end();
   }
 
-  failed(error: unknown): void {
-    this.record.ms = Math.round(this.#elapsed());
+  failed(options: RunOptions<T>, error: unknown): void {
+    const ms = this.#elapsed();
+    this.record.ms = Math.round(ms);
     this.record.error = summarize(error);
+    // A timeout took at least this long: the latency strategy should know, not only the cooldown.
+    if (isLLMError(error) && error.code === 'timeout' && options.track) {
+      const now = this.#runner.settings.clock.now();
+      (options.track === 'latency' ? this.deployment.stats.latency : this.deployment.stats.ttft).add(ms, now);
+    }
     this.end(error);
   }
 
@@ -210,7 +216,7 @@ export class Runner {
         attempt.succeeded(options, value);
         return { value, attempt };
       } catch (error) {
-        attempt.failed(error);
+        attempt.failed(options, error);
         await this.#afterFailure(plan, attempt.deployment, error);
       }
     }
@@ -272,7 +278,7 @@ export class Runner {
           for (const other of running.splice(0)) other.cancel(plan, options.discard);
           return { value: outcome.value, attempt: outcome.attempt };
         }
-        outcome.attempt.failed(outcome.error);
+        outcome.attempt.failed(options, outcome.error);
         try {
           await this.#afterFailure(plan, outcome.attempt.deployment, outcome.error);
         } catch (error) {

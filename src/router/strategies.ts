@@ -58,8 +58,8 @@ const leastBusy: Pick = (candidates, input) => {
   return best.length === 1 ? best[0]! : best[Math.floor(input.random() * best.length)]!;
 };
 
-function latencyScore(deployment: Deployment, stream: boolean): number {
-  const recent = (stream ? deployment.stats.ttft : deployment.stats.latency).recentMs;
+function latencyScore(deployment: Deployment, stream: boolean, now: number): number {
+  const recent = (stream ? deployment.stats.ttft : deployment.stats.latency).recentMs(now);
   return recent === undefined ? 0 : recent * (1 + busy(deployment));
 }
 
@@ -70,8 +70,8 @@ const latency: Pick = (candidates, input) => {
   if (second >= first) second++;
   const a = candidates[first]!;
   const b = candidates[second]!;
-  const scoreA = latencyScore(a, input.stream);
-  const scoreB = latencyScore(b, input.stream);
+  const scoreA = latencyScore(a, input.stream, input.now);
+  const scoreB = latencyScore(b, input.stream, input.now);
   if (scoreA !== scoreB) return scoreA < scoreB ? a : b;
   return input.random() < 0.5 ? a : b;
 };

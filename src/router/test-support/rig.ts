@@ -20,6 +20,23 @@ export const FAST: ClientOptions = {
   retry: { initialDelayMs: 5, maxDelayMs: 20 },
 };
 
+let warmed: Promise<void> | undefined;
+
+/**
+ * Pays this process's one-time costs (loading the tokenizer the emulator counts with, the first
+ * connection) before a test measures latencies, so that they are not charged to a deployment.
+ */
+export function warmUp(t: TestContext): Promise<void> {
+  warmed ??= (async () => {
+    const [emulator] = await emulators(t, {});
+    const router = createRouter({ deployments: [openaiAt('warm-up', emulator!)] });
+    await router.complete({ prompt: 'warm up' });
+    await drain(router.stream({ prompt: 'warm up' }));
+    await router.close();
+  })();
+  return warmed;
+}
+
 /** Starts one emulator per options object; all are closed when the test ends. */
 export async function emulators(t: TestContext, ...options: EmulatorOptions[]): Promise<Emulator[]> {
   const started = await Promise.all(options.map((each) => startEmulator(each)));
