@@ -78,7 +78,12 @@ export function readConfigFile(path: string, options: ReadConfigOptions = {}): R
   const document = parseConfigText(text, path);
   if (typeof document !== 'object' || document === null || Array.isArray(document))
     throw new LLMConfigurationError(`${path}: expected a mapping of fields at the top level`);
-  return resolveEnvReferences(document, options.env ?? process.env) as Record<string, unknown>;
+  try {
+    return resolveEnvReferences(document, options.env ?? process.env) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof LLMConfigurationError) error.message = `${path}: ${error.message}`;
+    throw error;
+  }
 }
 
 /**

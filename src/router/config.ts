@@ -138,7 +138,8 @@ function closest(name: string, known: readonly string[]): string | undefined {
   let bestDistance = 3;
   for (const candidate of known) {
     const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
+    // A short name is a couple of edits from anything: only suggest what shares most of its letters.
+    if (distance < bestDistance && distance < Math.max(name.length, candidate.length) / 2) {
       best = candidate;
       bestDistance = distance;
     }
