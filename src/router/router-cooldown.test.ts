@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { DeploymentStats } from './health.ts';
-import { chats, emulators, openaiAt, rejection, routerFor } from './test-support/rig.ts';
+import { chats, emulators, openaiAt, rejection, routerFor, until } from './test-support/rig.ts';
 
 const LIMITS = { rpm: undefined, tpm: undefined, maxConcurrency: undefined };
 
@@ -53,7 +52,7 @@ describe('router: cooldowns', () => {
       ['b'],
     );
     assert.equal(chats(a!), 2);
-    while (router.health()[0]!.coolingForMs > 0) await wait(20);
+    await until(() => router.health()[0]!.coolingForMs === 0, 'the cooldown ends');
     const back = await ask();
     assert.equal(back.route?.deployment, 'a', 'back after the cooldown (and its fault is spent)');
   });

@@ -18,6 +18,7 @@ import {
   rejection,
   routerFor,
   streamFailure,
+  until,
 } from './test-support/rig.ts';
 
 const MOVES_ON: ReadonlyArray<[FaultKind, LLMErrorCode]> = [
@@ -145,7 +146,7 @@ describe('router: errors that do not fall back', () => {
     const router = routerFor(t, { deployments: [openaiAt('a', a!), openaiAt('b', b!)] });
     const controller = new AbortController();
     const pending = router.complete({ prompt: 'cancelled', signal: controller.signal });
-    while (chats(a!) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => chats(a!) > 0, 'the first deployment receives the call');
     controller.abort();
     assert.equal((await rejection(pending)).code, 'aborted');
     assert.equal(chats(b!), 0);

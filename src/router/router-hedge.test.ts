@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { SpendTracker } from '../pricing/spend-tracker.ts';
 import type { FinishEvent } from '../spec/types.ts';
-import { chats, drain, emulators, FAST, openaiAt, routerFor, TEST_KEY } from './test-support/rig.ts';
+import { chats, drain, emulators, FAST, openaiAt, routerFor, TEST_KEY, until } from './test-support/rig.ts';
 
 /** A server that takes requests and never answers; it notes each one the client gives up on. */
 async function holdingServer(t: TestContext): Promise<{ url: string; received: number; cancelled: number }> {
@@ -56,7 +55,7 @@ describe('router: hedging', () => {
     assert.equal(lost?.cancelled, true);
     assert.ok(lost!.costUsd! > 0, 'the cancelled prompt is priced');
     assert.equal(won?.hedge, true);
-    while (slow.cancelled < 1) await wait(5);
+    await until(() => slow.cancelled >= 1, 'the slow server sees the request cancelled');
     assert.equal(slow.received, 1);
     assert.equal(spend.total().requests, 2, 'the answer and the cancelled request');
     assert.equal(router.health()[0]?.inFlight, 0);
@@ -100,7 +99,7 @@ describe('router: hedging', () => {
     const finish = events.at(-1) as FinishEvent;
     assert.equal(finish.route?.deployment, 'fast');
     assert.equal(finish.route?.attempts[0]?.cancelled, true);
-    while (router.health()[0]!.inFlight > 0) await wait(5);
+    await until(() => router.health()[0]!.inFlight === 0, 'the cancelled stream leaves flight');
   });
 
   test('a hedge that fails leaves the first request running, and its answer is taken', async (t) => {

@@ -6,11 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { fixtureText } from '../test-support/fixtures.ts';
 import { startReplayServer } from '../test-support/replay-server.ts';
 import { LatencyTrack } from './health.ts';
-import { chats, drain, emulators, FAST, openaiAt, routerFor, TEST_KEY, warmUp } from './test-support/rig.ts';
+import {
+  chats,
+  drain,
+  emulators,
+  FAST,
+  openaiAt,
+  routerFor,
+  TEST_KEY,
+  until,
+  warmUp,
+} from './test-support/rig.ts';
 
 /** Timeouts well above the slow deployment's latency: it must be slow, not failing. */
 const PATIENT = { timeoutMs: 5_000, streamIdleTimeoutMs: 5_000 };
@@ -69,9 +78,12 @@ describe('router: strategies', () => {
     });
     const slow = { headers: { 'x-emulator-latency-ms': '800' } };
     const held = [router.complete({ prompt: 'slow 1', ...slow })];
-    while (all.filter((emulator) => chats(emulator) > 0).length < 1) await wait(2);
+    await until(() => all.some((emulator) => chats(emulator) > 0), 'the first slow call arrives');
     held.push(router.complete({ prompt: 'slow 2', ...slow }));
-    while (all.filter((emulator) => chats(emulator) > 0).length < 2) await wait(2);
+    await until(
+      () => all.filter((emulator) => chats(emulator) > 0).length === 2,
+      'the second slow call arrives',
+    );
     const idle = all.findIndex((emulator) => chats(emulator) === 0);
     const result = await router.complete({ prompt: 'quick' });
     assert.equal(result.route?.deployment, `d${idle}`);
