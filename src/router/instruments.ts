@@ -103,16 +103,16 @@ export class RouterInstruments {
   endAttempt(
     deployment: Deployment,
     span: Span | undefined,
-    outcome: 'success' | 'cancelled',
-    error?: unknown,
+    outcome: 'success' | 'cancelled' | { error: unknown },
   ) {
-    const code = error === undefined ? outcome : isLLMError(error) ? error.code : 'unknown';
-    this.#counters?.attempts.inc({ deployment: deployment.id, outcome: code });
+    const error = typeof outcome === 'object' ? outcome.error : undefined;
+    const label = typeof outcome === 'string' ? outcome : isLLMError(error) ? error.code : 'unknown';
+    this.#counters?.attempts.inc({ deployment: deployment.id, outcome: label });
     if (!span) return;
     if (span.isRecording()) {
-      span.setAttribute('llm_factory.router.outcome', code);
-      if (error !== undefined) {
-        span.setAttribute('error.type', code);
+      span.setAttribute('llm_factory.router.outcome', label);
+      if (typeof outcome === 'object') {
+        span.setAttribute('error.type', label);
         span.setStatus({
           code: otel().SpanStatusCode.ERROR,
           message: redact(error instanceof Error ? error.message : String(error)),

@@ -19,6 +19,7 @@ import type {
   RouteInfo,
   StreamEvent,
 } from '../spec/types.ts';
+import type { AttemptContext } from './attempt.ts';
 import { validateRouterConfig } from './config.ts';
 import { Deployment } from './deployment.ts';
 import { DEFAULT_FALLBACKS } from './failures.ts';
@@ -26,7 +27,7 @@ import { systemClock } from './health.ts';
 import { RouterInstruments } from './instruments.ts';
 import { CallPlan, type RouterOperation, type Target } from './plan.ts';
 import { RequestSize } from './request-size.ts';
-import { type AttemptContext, Runner } from './runner.ts';
+import { Runner } from './runner.ts';
 import { RedisState, type SharedState } from './shared-state.ts';
 import type { ClientMethods, DeploymentHealth, RouterConfig, RouterStateConfig } from './types.ts';
 

@@ -5,13 +5,12 @@
  * client to a promise (`complete`, the first event of a stream, a batch of embeddings, later
  * `generateObject`); the engine knows nothing else about it.
  */
-import type { Span } from '@opentelemetry/api';
-import type { LLMClient } from '../client/llm-client.ts';
 import { sleep } from '../http/abort.ts';
 import { isLLMError, LLMContextWindowError, LLMError, LLMRateLimitError } from '../spec/errors.ts';
-import type { RouteAttempt, RouteInfo } from '../spec/types.ts';
+import type { RouteInfo } from '../spec/types.ts';
+import { Attempt, type AttemptSettings, type Operation, type RunOptions, type Settled } from './attempt.ts';
 import type { Deployment } from './deployment.ts';
-import { judge, summarize } from './failures.ts';
+import { judge } from './failures.ts';
 import type { Clock } from './health.ts';
 import type { RouterInstruments } from './instruments.ts';
 import type { CallPlan } from './plan.ts';
@@ -37,168 +36,19 @@ export interface RunnerSettings {
   shared: SharedState | undefined;
 }
 
-/** What an operation is given for one attempt. */
-export interface AttemptContext {
-  deployment: Deployment;
-  client: LLMClient;
-  /** The caller's signal, combined with the attempt's own when it can be cancelled (hedging, TTFT). */
-  signal: AbortSignal | undefined;
-  /** Cancels this attempt alone (present when hedging or a TTFT limit may need to). */
-  controller: AbortController | undefined;
-}
-
-export interface RunOptions<T> {
-  signal: AbortSignal | undefined;
-  /** Send a second request when the first is late (completions and streams). */
-  hedge: boolean;
-  /** Attempts get their own abort controller (hedging, a TTFT limit). */
-  cancellable: boolean;
-  /** Which latency a success feeds: whole calls, a stream's first event, or none (token counts). */
-  track: 'latency' | 'ttft' | undefined;
-  /** A stream stays in flight after its attempt resolves: the caller ends it with `attempt.end()`. */
-  keepsRunning: boolean;
-  /** Tokens a successful value used, for the per-minute usage. */
-  tokensOf?: ((value: T) => number) | undefined;
-  /** Releases a value that lost a hedge race (a stream's iterator). */
-  discard?: ((value: T) => void) | undefined;
-}
-
-export type Operation<T> = (context: AttemptContext) => Promise<T>;
-
-type Settled<T> =
-  | { attempt: Attempt<T>; ok: true; value: T }
-  | { attempt: Attempt<T>; ok: false; error: unknown };
-
 const HEDGE_TIMER = Symbol('hedge');
-
-/** One request to one deployment, and its bookkeeping. */
-export class Attempt<T> {
-  readonly deployment: Deployment;
-  readonly record: RouteAttempt;
-  readonly controller: AbortController | undefined;
-  readonly promise: Promise<T>;
-  readonly #startedAt = performance.now();
-  readonly #span: Span | undefined;
-  readonly #runner: Runner;
-  #ended = false;
-  #settled: Promise<Settled<T>> | undefined;
-
-  constructor(
-    runner: Runner,
-    plan: CallPlan,
-    deployment: Deployment,
-    alternatives: boolean,
-    hedge: boolean,
-    options: RunOptions<T>,
-    operation: Operation<T>,
-  ) {
-    this.#runner = runner;
-    this.deployment = deployment;
-    this.record = { deployment: deployment.id, ms: 0 };
-    if (hedge) this.record.hedge = true;
-    plan.attempts.push(this.record);
-    plan.tried.push(deployment);
-    const { stats } = deployment;
-    stats.inFlight++;
-    stats.usage.add(1, 0, runner.settings.clock.now());
-    this.#span = runner.settings.instruments.startAttempt(deployment, plan.target.name, hedge);
-    let signal = options.signal;
-    if (options.cancellable) {
-      this.controller = new AbortController();
-      signal = signal ? AbortSignal.any([signal, this.controller.signal]) : this.controller.signal;
-    }
-    const context: AttemptContext = {
-      deployment,
-      client: deployment.client(!alternatives),
-      signal,
-      controller: this.controller,
-    };
-    let promise: Promise<T>;
-    try {
-      promise = runner.settings.instruments.within(this.#span, () => operation(context));
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    this.promise = promise;
-  }
-
-  /** The outcome as a value (never rejects), for racing. */
-  get settled(): Promise<Settled<T>> {
-    this.#settled ??= this.promise.then(
-      (value) => ({ attempt: this, ok: true as const, value }),
-      (error: unknown) => ({ attempt: this, ok: false as const, error }),
-    );
-    return this.#settled;
-  }
-
-  #elapsed(): number {
-    return performance.now() - this.#startedAt;
-  }
-
-  succeeded(options: RunOptions<T>, value: T): void {
-    const ms = this.#elapsed();
-    this.record.ms = Math.round(ms);
-    const { stats } = this.deployment;
-    const now = this.#runner.settings.clock.now();
-    stats.countSuccess(now, this.#runner.settings.cooldown?.windowMs ?? 60_000);
-    if (options.track === 'latency') stats.latency.add(ms, now);
-    else if (options.track === 'ttft') stats.ttft.add(ms, now);
-    const tokens = options.tokensOf?.(value);
-    if (tokens) stats.usage.add(0, tokens, now);
-    // A stream stays in flight until its caller has read it: `end()` then.
-    if (!options.keepsRunning) this.end();
-  }
-
-  failed(options: RunOptions<T>, error: unknown): void {
-    const ms = this.#elapsed();
-    this.record.ms = Math.round(ms);
-    this.record.error = summarize(error);
-    // A timeout took at least this long: the latency strategy should know, not only the cooldown.
-    if (isLLMError(error) && error.code === 'timeout' && options.track) {
-      const now = this.#runner.settings.clock.now();
-      (options.track === 'latency' ? this.deployment.stats.latency : this.deployment.stats.ttft).add(ms, now);
-    }
-    this.end(error);
-  }
-
-  /** Lost a hedge race: cancelled, its estimated prompt still counted as spent. */
-  cancel(plan: CallPlan, discard: ((value: T) => void) | undefined): void {
-    this.record.ms = Math.round(this.#elapsed());
-    this.record.cancelled = true;
-    const inputTokens = plan.size?.estimate() ?? plan.inputTokens ?? 0;
-    const costUsd = this.deployment.estimatedCostUsd(inputTokens, 0);
-    if (costUsd !== undefined) this.record.costUsd = costUsd;
-    this.deployment.stats.usage.add(0, inputTokens, this.#runner.settings.clock.now());
-    this.deployment.spend?.record(this.deployment.provider, this.deployment.model, {
-      inputTokens,
-      outputTokens: 0,
-      totalTokens: inputTokens,
-      ...(costUsd === undefined ? {} : { costUsd }),
-    });
-    this.controller?.abort(new Error('another deployment answered first'));
-    void this.settled.then((outcome) => {
-      if (outcome.ok) discard?.(outcome.value);
-      this.end('cancelled');
-    });
-  }
-
-  /** Leaves flight: once, whatever happened. `outcome` is an error, `'cancelled'`, or nothing for success. */
-  end(outcome?: unknown): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.deployment.stats.inFlight--;
-    const { instruments } = this.#runner.settings;
-    if (outcome === undefined || outcome === 'cancelled')
-      instruments.endAttempt(this.deployment, this.#span, outcome ?? 'success');
-    else instruments.endAttempt(this.deployment, this.#span, 'success', outcome);
-  }
-}
 
 export class Runner {
   readonly settings: RunnerSettings;
+  readonly #attempts: AttemptSettings;
 
   constructor(settings: RunnerSettings) {
     this.settings = settings;
+    this.#attempts = {
+      clock: settings.clock,
+      instruments: settings.instruments,
+      windowMs: settings.cooldown?.windowMs ?? 60_000,
+    };
   }
 
   /** Runs `operation` on the plan's deployments until one answers; the answering attempt comes back too. */
@@ -210,7 +60,7 @@ export class Runner {
     if (options.hedge && this.settings.hedge) return this.#race(plan, options, operation);
     for (;;) {
       const next = await this.#next(plan, options.signal);
-      const attempt = new Attempt(this, plan, next.deployment, next.alternatives, false, options, operation);
+      const attempt = new Attempt(this.#attempts, plan, next, false, options, operation);
       try {
         const value = await attempt.promise;
         attempt.succeeded(options, value);
@@ -248,7 +98,7 @@ export class Runner {
     let hedged = false;
     let timer: NodeJS.Timeout | undefined;
     const first = await this.#next(plan, options.signal);
-    running.push(new Attempt(this, plan, first.deployment, first.alternatives, false, options, operation));
+    running.push(new Attempt(this.#attempts, plan, first, false, options, operation));
     let primaryStartedAt = performance.now();
     try {
       for (;;) {
@@ -268,7 +118,16 @@ export class Runner {
           const pick = plan.select(this.settings.strategy, this.settings.clock.now(), this.settings.random);
           if (pick && 'deployment' in pick) {
             this.settings.instruments.hedge(plan.target.name, pick.deployment, delay ?? 0);
-            running.push(new Attempt(this, plan, pick.deployment, true, true, options, operation));
+            running.push(
+              new Attempt(
+                this.#attempts,
+                plan,
+                { deployment: pick.deployment, alternatives: true },
+                true,
+                options,
+                operation,
+              ),
+            );
           }
           continue;
         }
@@ -287,7 +146,7 @@ export class Runner {
         }
         if (running.length > 0) continue;
         const next = await this.#next(plan, options.signal);
-        running.push(new Attempt(this, plan, next.deployment, next.alternatives, false, options, operation));
+        running.push(new Attempt(this.#attempts, plan, next, false, options, operation));
         primaryStartedAt = performance.now();
       }
     } finally {
