@@ -49,6 +49,7 @@ type Reply = string | number | null | Record<string, string> | string[];
 interface RedisClient {
   isReady: boolean;
   connect(): Promise<unknown>;
+  unref(): void;
   sendCommand(args: string[]): Promise<Reply>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<Reply>;
   close?(): Promise<unknown>;
@@ -143,6 +144,8 @@ export class RedisState implements SharedState {
       client.destroy();
       return;
     }
+    // Shared state must not keep a process alive that has nothing else to do (like the timer).
+    client.unref();
     this.#client = client;
   }
 
