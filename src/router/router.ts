@@ -261,6 +261,7 @@ export class Router implements ClientMethods {
     if (this.#waitForShared) await this.#waitForShared;
     this.#checkOpen();
     const target = options.model === undefined ? this.#defaultEmbedding : this.#targetNamed(options.model);
+    if (Array.isArray(texts) && texts.length === 0) return [];
     const plan = new CallPlan('embed', target, undefined, options.dimensions);
     let characters = 0;
     for (const text of texts) characters += typeof text === 'string' ? text.length : 0;

@@ -49,6 +49,7 @@ type Reply = string | number | null | Record<string, string> | string[];
 interface RedisClient {
   isReady: boolean;
   connect(): Promise<unknown>;
+  ref(): void;
   unref(): void;
   sendCommand(args: string[]): Promise<Reply>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<Reply>;
@@ -95,12 +96,14 @@ export class RedisState implements SharedState {
   #pausedUntil = 0;
   #syncing = false;
   #closed = false;
+  /** Awaited operations in progress: while there are any, the connection keeps the process alive. */
+  #holds = 0;
 
   constructor(stats: readonly DeploymentStats[], options: RedisStateOptions) {
     this.#stats = stats;
     this.#options = options;
     this.#ready = this.#open().then(() => this.#sync());
-    this.#timer = setInterval(() => void this.#tick(), options.syncIntervalMs);
+    this.#timer = setInterval(() => void this.#tick().catch(() => {}), options.syncIntervalMs);
     this.#timer.unref();
   }
 
@@ -144,8 +147,9 @@ export class RedisState implements SharedState {
       client.destroy();
       return;
     }
-    // Shared state must not keep a process alive that has nothing else to do (like the timer).
-    client.unref();
+    // Shared state must not keep a process alive that has nothing else to do (like the timer); an
+    // operation a call or `close()` awaits holds it (`#held`).
+    if (this.#holds === 0) client.unref();
     this.#client = client;
   }
 
@@ -155,14 +159,26 @@ export class RedisState implements SharedState {
     await this.#sync();
   }
 
+  /** Runs `operation` with the connection keeping the process alive until it settles. */
+  async #held<T>(client: RedisClient, operation: () => Promise<T>): Promise<T> {
+    if (this.#holds++ === 0) client.ref();
+    try {
+      return await operation();
+    } finally {
+      if (--this.#holds === 0) client.unref();
+    }
+  }
+
   async countFailure(id: string, windowMs: number): Promise<number | undefined> {
     const client = this.#usable();
     if (!client) return undefined;
     try {
-      const count = await client.eval(COUNT_FAILURE, {
-        keys: [this.#key('fails', id)],
-        arguments: [String(Math.max(1, Math.round(windowMs)))],
-      });
+      const count = await this.#held(client, () =>
+        client.eval(COUNT_FAILURE, {
+          keys: [this.#key('fails', id)],
+          arguments: [String(Math.max(1, Math.round(windowMs)))],
+        }),
+      );
       return typeof count === 'number' ? count : undefined;
     } catch {
       this.#pausedUntil = this.#options.clock.now() + RETRY_AFTER_MS;
@@ -174,10 +190,12 @@ export class RedisState implements SharedState {
     const client = this.#usable();
     if (!client) return;
     try {
-      await client.eval(EXTEND_COOLDOWN, {
-        keys: [this.#key('cooldown', id)],
-        arguments: [String(Math.max(1, Math.round(cooldownMs))), code],
-      });
+      await this.#held(client, () =>
+        client.eval(EXTEND_COOLDOWN, {
+          keys: [this.#key('cooldown', id)],
+          arguments: [String(Math.max(1, Math.round(cooldownMs))), code],
+        }),
+      );
     } catch {
       this.#pausedUntil = this.#options.clock.now() + RETRY_AFTER_MS;
     }
@@ -187,6 +205,10 @@ export class RedisState implements SharedState {
   async #sync(): Promise<void> {
     const client = this.#client;
     if (!client?.isReady || this.#syncing) return;
+    await this.#syncWith(client);
+  }
+
+  async #syncWith(client: RedisClient): Promise<void> {
     this.#syncing = true;
     try {
       await Promise.all(this.#stats.map((stats) => this.#exchange(client, stats)));
@@ -292,21 +314,22 @@ export class RedisState implements SharedState {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#timer);
-    await this.#ready.catch(() => {});
-    while (this.#syncing) await new Promise((resolve) => setTimeout(resolve, 5));
-    await this.#sync();
-    this.#closed = true;
+    await this.#ready;
     const client = this.#client;
+    this.#closed = true;
     this.#client = undefined;
     if (!client) return;
     try {
-      if (client.isReady) {
+      await this.#held(client, async () => {
+        while (this.#syncing) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (!client.isReady) return;
+        await this.#syncWith(client);
         await Promise.all(
           this.#stats.map((stats) =>
             client.sendCommand(['HDEL', this.#key('inflight', stats.id), this.#process]),
           ),
         );
-      }
+      });
       await client.close?.();
     } catch {
       client.destroy();
