@@ -11,8 +11,6 @@
  * Writes its section into bench/RESULTS.md between `<!-- router:start -->` and `<!-- router:end -->`,
  * leaving the rest of the file as it is.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   type ClientOptions,
   type CompletionResult,
@@ -22,6 +20,8 @@ import {
   type RouterConfig,
   type RoutingStrategy,
 } from '../src/index.ts';
+import { writeSection } from './markdown.ts';
+import { type Callable, cpuPerCall, median } from './per-call.ts';
 import { startServer } from './processes.ts';
 
 const quick = process.argv.includes('--quick');
@@ -30,11 +30,6 @@ const REQUESTS = quick ? 1500 : 5000;
 const SEQUENTIAL = quick ? 500 : 2000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `llmf-bench-router-${process.pid}:`;
-
-interface Callable {
-  complete(request: { prompt: string }): Promise<unknown>;
-  close(): Promise<void>;
-}
 
 const ISOLATED_CALLS = quick ? 50_000 : 200_000;
 
@@ -85,27 +80,8 @@ function pairedAdded(results: Map<string, number[]>, name: string, bare: string)
   return median(values.map((value, run) => value - base[run]!));
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const quantile = (values: number[], q: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
-
-async function cpuPerCall(make: () => Callable): Promise<number> {
-  const client = make();
-  const batch = async (count: number) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next++ < count) await client.complete({ prompt: 'hello' });
-      }),
-    );
-  };
-  await batch(500);
-  const before = process.cpuUsage();
-  await batch(REQUESTS);
-  const used = process.cpuUsage(before);
-  await client.close();
-  return (used.user + used.system) / REQUESTS;
-}
 
 /** Wall-clock ms of each call, one at a time. */
 async function latencies(make: () => Callable): Promise<number[]> {
@@ -160,7 +136,7 @@ async function main() {
       ? [['router: 1 deployment, state in Redis', routed({ state: redisState })] as [string, () => Callable]]
       : []),
   ];
-  const cpu = await interleaved(configs, cpuPerCall);
+  const cpu = await interleaved(configs, (make) => cpuPerCall(make(), REQUESTS));
 
   const cannedOptions: ClientOptions = { ...options, middleware: [canned] };
   const cannedDeployment = (id: string) => ({ id, model: 'openai/gpt-4o-mini', options: cannedOptions });
@@ -234,16 +210,7 @@ async function main() {
     '',
   ];
   const section = lines.join('\n');
-  const reportArgument = process.argv.find((arg) => arg.startsWith('--report='));
-  const file = reportArgument
-    ? reportArgument.slice('--report='.length)
-    : join(import.meta.dirname, 'RESULTS.md');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const pattern = /<!-- router:start -->[\s\S]*<!-- router:end -->\n?/;
-  writeFileSync(
-    file,
-    pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}`,
-  );
+  writeSection('router', section);
   console.log(section);
   process.exit(0);
 }

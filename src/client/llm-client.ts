@@ -22,7 +22,7 @@ import { ProviderCore } from './core.ts';
 import { planBatches, runSlidingWindow, validateTexts } from './embeddings.ts';
 import { layersFor } from './layers.ts';
 import type { ClientOptions } from './options.ts';
-import { normalizeRequest } from './request.ts';
+import { completionText, normalizeRequest } from './request.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -93,11 +93,8 @@ export class LLMClient {
   }
 
   /** The text of one completion for a single prompt (the seed's `generate_completion`). */
-  async generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
-    if (typeof prompt !== 'string')
-      throw new LLMBadRequestError('generateCompletion: `prompt` must be a string');
-    const result = await this.complete({ ...options, prompt });
-    return result.text;
+  generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
+    return completionText((request) => this.complete(request), prompt, options);
   }
 
   /**

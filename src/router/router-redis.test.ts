@@ -5,10 +5,16 @@
  * end. Without a server the tests skip with the reason, or fail when CI is set.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { REDIS_URL, RUN_ID, redisInspector, requireRedis } from '../middleware/test-support/harness.ts';
+import {
+  childResult,
+  REDIS_URL,
+  RUN_ID,
+  redisInspector,
+  requireRedis,
+  runScript,
+} from '../middleware/test-support/harness.ts';
 import type { RouteInfo } from '../spec/types.ts';
 import { chats, emulators, openaiAt, routerFor, until } from './test-support/rig.ts';
 import type { DeploymentHealth, RouterConfig } from './types.ts';
@@ -29,24 +35,11 @@ interface ChildResult {
 }
 
 /** Runs the router child process with `config` and `calls`; resolves with what it printed. */
-function runRouter(
+async function runRouter(
   config: RouterConfig,
   calls: Array<{ model?: string; prompt: string }>,
 ): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify({ config, calls })], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`router child failed (${code}): ${stderr || stdout}`));
-      resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildResult);
-    });
-  });
+  return childResult<ChildResult>(await runScript(CHILD, { config, calls }));
 }
 
 const deploymentsOf = (route: RouteInfo) => route.attempts.map((attempt) => attempt.deployment);

@@ -8,7 +8,7 @@
  */
 import { LLMClientFactory } from '../client/factory.ts';
 import type { ClientOptions } from '../client/options.ts';
-import { normalizeRequest } from '../client/request.ts';
+import { completionText, normalizeRequest } from '../client/request.ts';
 import type { RequestTokenCount } from '../providers/provider.ts';
 import { LLMBadRequestError, LLMError, LLMNotFoundError, LLMTimeoutError } from '../spec/errors.ts';
 import type {
@@ -193,11 +193,8 @@ export class Router implements ClientMethods {
   }
 
   /** The text of one completion for a single prompt. */
-  async generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
-    if (typeof prompt !== 'string')
-      throw new LLMBadRequestError('generateCompletion: `prompt` must be a string');
-    const result = await this.complete({ ...options, prompt });
-    return result.text;
+  generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
+    return completionText((request) => this.complete(request), prompt, options);
   }
 
   /**

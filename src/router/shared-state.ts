@@ -22,6 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { connectRedis } from '../middleware/redis-connection.ts';
 import type { Clock, DeploymentStats } from './health.ts';
 
 export interface SharedState {
@@ -48,14 +49,12 @@ export interface RedisStateOptions {
 type Reply = string | number | null | Record<string, string> | string[];
 interface RedisClient {
   isReady: boolean;
-  connect(): Promise<unknown>;
   ref(): void;
   unref(): void;
   sendCommand(args: string[]): Promise<Reply>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<Reply>;
   close?(): Promise<unknown>;
   destroy(): void;
-  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** How long after a failed connection or command the router leaves Redis alone. */
@@ -122,27 +121,16 @@ export class RedisState implements SharedState {
 
   async #open(): Promise<void> {
     this.#openedAt = this.#options.clock.now();
-    const { createClient } = await import('@redis/client');
-    let connected = false;
-    const client = createClient({
-      url: this.#options.url,
-      disableOfflineQueue: true,
-      commandOptions: { timeout: this.#options.commandTimeoutMs ?? 500 },
-      socket: {
-        connectTimeout: this.#options.connectTimeoutMs ?? 1_000,
-        // The first connection is tried once (the timer tries again later); a lost one is re-established.
-        reconnectStrategy: (retries: number, cause: Error) =>
-          connected ? Math.min(retries * 100, 2_000) : cause,
-      },
-    }) as unknown as RedisClient;
-    client.on('error', () => {});
+    let client: RedisClient;
     try {
-      await client.connect();
+      client = await connectRedis<RedisClient>(this.#options.url, {
+        connectTimeoutMs: this.#options.connectTimeoutMs ?? 1_000,
+        commandTimeoutMs: this.#options.commandTimeoutMs ?? 500,
+      });
     } catch {
-      client.destroy();
+      // Tried again by the timer, every few seconds; meanwhile the router runs on its own records.
       return;
     }
-    connected = true;
     if (this.#closed) {
       client.destroy();
       return;

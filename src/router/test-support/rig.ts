@@ -44,6 +44,17 @@ export async function emulators(t: TestContext, ...options: EmulatorOptions[]): 
   return started;
 }
 
+/** A deployment of `model` served by `emulator`, reached with `where` (its base URL or endpoint). */
+function servedBy(
+  id: string,
+  model: string,
+  where: ClientOptions,
+  extra: Partial<DeploymentConfig>,
+  options: ClientOptions,
+) {
+  return { id, model, ...extra, options: { apiKey: TEST_KEY, ...where, ...FAST, ...options } };
+}
+
 /** An OpenAI deployment served by `emulator`. */
 export function openaiAt(
   id: string,
@@ -51,12 +62,7 @@ export function openaiAt(
   extra: Partial<DeploymentConfig> = {},
   options: ClientOptions = {},
 ): DeploymentConfig {
-  return {
-    id,
-    model: 'openai/gpt-4o-mini',
-    ...extra,
-    options: { apiKey: TEST_KEY, baseURL: `${emulator.url}/v1`, ...FAST, ...options },
-  };
+  return servedBy(id, 'openai/gpt-4o-mini', { baseURL: `${emulator.url}/v1` }, extra, options);
 }
 
 /** An Azure deployment served by `emulator`. */
@@ -65,12 +71,7 @@ export function azureAt(
   emulator: Emulator,
   extra: Partial<DeploymentConfig> = {},
 ): DeploymentConfig {
-  return {
-    id,
-    model: 'azure/gpt-4o-mini',
-    ...extra,
-    options: { apiKey: TEST_KEY, endpoint: emulator.url, apiVersion: '2024-10-21', ...FAST },
-  };
+  return servedBy(id, 'azure/gpt-4o-mini', { endpoint: emulator.url, apiVersion: '2024-10-21' }, extra, {});
 }
 
 /** An Anthropic deployment served by `emulator`. */
@@ -79,12 +80,7 @@ export function anthropicAt(
   emulator: Emulator,
   extra: Partial<DeploymentConfig> = {},
 ): DeploymentConfig {
-  return {
-    id,
-    model: 'anthropic/claude-sonnet-4-6',
-    ...extra,
-    options: { apiKey: TEST_KEY, baseURL: emulator.url, ...FAST },
-  };
+  return servedBy(id, 'anthropic/claude-sonnet-4-6', { baseURL: emulator.url }, extra, {});
 }
 
 /** A router closed when the test ends. */
