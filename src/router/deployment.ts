@@ -11,8 +11,9 @@ import type { LLMClientFactory } from '../client/factory.ts';
 import { resolveSpec } from '../client/factory.ts';
 import type { LLMClient } from '../client/llm-client.ts';
 import type { ClientOptions } from '../client/options.ts';
-import { type RateLimitBudget, rateLimitBudgets } from '../middleware/rate-limit.ts';
-import type { Middleware } from '../middleware/types.ts';
+import type { HeaderMap } from '../http/retry-timing.ts';
+import { rateLimitBudgets } from '../middleware/rate-limit.ts';
+import type { CallInfo, Middleware } from '../middleware/types.ts';
 import { contextWindowOf, costOf } from '../pricing/pricing.ts';
 import type { SpendTracker } from '../pricing/spend-tracker.ts';
 import { isLLMError, LLMConfigurationError } from '../spec/errors.ts';
@@ -59,9 +60,9 @@ export class Deployment {
     });
     if (setup.observeHeaders) {
       const stats = this.stats;
-      const observe = (headers: Record<string, string | string[] | undefined>) => {
+      const observe = (headers: HeaderMap) => {
         const now = setup.clock.now();
-        stats.observeBudgets(rateLimitBudgets(headers, now) as RateLimitBudget[], now);
+        stats.observeBudgets(rateLimitBudgets(headers, now), now);
       };
       options.middleware = [...(options.middleware ?? []), headerObserver(observe)];
     }
@@ -126,24 +127,16 @@ export class Deployment {
 }
 
 /** A layer that hands each response's headers to `observe` (and to any observer further out). */
-function headerObserver(
-  observe: (headers: Record<string, string | string[] | undefined>) => void,
-): Middleware {
-  const wrap = <
-    T extends { onHeaders?: ((headers: Record<string, string | string[] | undefined>) => void) | undefined },
-  >(
-    call: T,
-  ): T => {
+function headerObserver(observe: (headers: HeaderMap) => void): Middleware {
+  const wrap = (call: CallInfo): CallInfo => {
     const outer = call.onHeaders;
-    return {
-      ...call,
-      onHeaders: outer
-        ? (headers: Record<string, string | string[] | undefined>) => {
-            observe(headers);
-            outer(headers);
-          }
-        : observe,
-    };
+    const onHeaders = outer
+      ? (headers: HeaderMap) => {
+          observe(headers);
+          outer(headers);
+        }
+      : observe;
+    return { ...call, onHeaders };
   };
   return {
     name: 'router-headers',

@@ -10,7 +10,7 @@ import { LLMClientFactory } from '../client/factory.ts';
 import type { ClientOptions } from '../client/options.ts';
 import { completionText, normalizeRequest } from '../client/request.ts';
 import type { RequestTokenCount } from '../providers/provider.ts';
-import { LLMBadRequestError, LLMError, LLMNotFoundError, LLMTimeoutError } from '../spec/errors.ts';
+import { LLMBadRequestError, LLMError, LLMNotFoundError } from '../spec/errors.ts';
 import type {
   CompletionRequest,
   CompletionResult,
@@ -23,76 +23,19 @@ import type { AttemptContext } from './attempt.ts';
 import { validateRouterConfig } from './config.ts';
 import { Deployment } from './deployment.ts';
 import { DEFAULT_FALLBACKS } from './failures.ts';
+import { type OpenedStream, openStream } from './first-event.ts';
 import { systemClock } from './health.ts';
 import { RouterInstruments } from './instruments.ts';
 import { CallPlan, type RouterOperation, type Target } from './plan.ts';
 import { RequestSize } from './request-size.ts';
 import { Runner } from './runner.ts';
-import { RedisState, type SharedState } from './shared-state.ts';
-import type { ClientMethods, DeploymentHealth, RouterConfig, RouterStateConfig } from './types.ts';
+import { RedisState, redisStateSettings, type SharedState } from './shared-state.ts';
+import type { ClientMethods, DeploymentHealth, RouterConfig } from './types.ts';
 
 const DEFAULT_COOLDOWN = { allowedFails: 3, windowMs: 60_000, cooldownMs: 5_000 };
 const DEFAULT_MAX_WAIT_MS = 60_000;
-const DEFAULT_REDIS_PREFIX = 'llmf:router:';
-const DEFAULT_SYNC_INTERVAL_MS = 100;
 /** The longest a new process waits for its first exchange with Redis before its first call. */
 const FIRST_SYNC_WAIT_MS = 1_000;
-
-interface OpenedStream {
-  iterator: AsyncGenerator<StreamEvent, void, undefined>;
-  first: IteratorResult<StreamEvent, void>;
-}
-
-function redisSettings(state: RouterStateConfig | undefined) {
-  if (state === undefined || state === 'memory') return undefined;
-  const fallbackUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (state === 'redis')
-    return { url: fallbackUrl, prefix: DEFAULT_REDIS_PREFIX, syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS };
-  if (typeof state === 'string')
-    return { url: state, prefix: DEFAULT_REDIS_PREFIX, syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS };
-  return {
-    url: state.redis,
-    prefix: state.prefix ?? DEFAULT_REDIS_PREFIX,
-    syncIntervalMs: state.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
-  };
-}
-
-/** Waits for the first event of a stream, no longer than `ttftMs` (a timeout then, cancelling the attempt). */
-async function openStream(
-  stream: AsyncGenerator<StreamEvent, void, undefined>,
-  ttftMs: number | undefined,
-  context: AttemptContext,
-): Promise<OpenedStream> {
-  const first = stream.next();
-  if (ttftMs === undefined) return { iterator: stream, first: await first };
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const { deployment } = context;
-      reject(
-        new LLMTimeoutError(
-          `No first event from deployment '${deployment.id}' within ttftTimeoutMs (${ttftMs} ms)`,
-          {
-            provider: deployment.provider,
-            model: deployment.model,
-            retryable: true,
-          },
-        ),
-      );
-    }, ttftMs);
-  });
-  try {
-    return { iterator: stream, first: await Promise.race([first, late]) };
-  } catch (error) {
-    if (error instanceof LLMTimeoutError) {
-      first.catch(() => {});
-      context.controller?.abort(error);
-    }
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export class Router implements ClientMethods {
   /** The group (or deployment) a request without `model` goes to. */
@@ -147,7 +90,7 @@ export class Router implements ClientMethods {
     this.#ttftTimeoutMs = valid.ttftTimeoutMs;
     this.#hedging = valid.hedge !== undefined;
 
-    const redis = redisSettings(valid.state);
+    const redis = redisStateSettings(valid.state);
     this.#shared = redis
       ? new RedisState(
           deployments.map((deployment) => deployment.stats),

@@ -24,6 +24,26 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { connectRedis } from '../middleware/redis-connection.ts';
 import type { Clock, DeploymentStats } from './health.ts';
+import type { RouterStateConfig } from './types.ts';
+
+const DEFAULT_PREFIX = 'llmf:router:';
+const DEFAULT_SYNC_INTERVAL_MS = 100;
+
+/** Where and how to share state, from the `state` field; undefined for state in memory. */
+export function redisStateSettings(
+  state: RouterStateConfig | undefined,
+): Pick<RedisStateOptions, 'url' | 'prefix' | 'syncIntervalMs'> | undefined {
+  if (state === undefined || state === 'memory') return undefined;
+  const given =
+    typeof state === 'string'
+      ? { redis: state === 'redis' ? (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : state }
+      : state;
+  return {
+    url: given.redis,
+    prefix: given.prefix ?? DEFAULT_PREFIX,
+    syncIntervalMs: given.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
+  };
+}
 
 export interface SharedState {
   /** Settles once the first exchange is done or has failed. */
