@@ -16,10 +16,13 @@ import {
   runScript,
 } from '../middleware/test-support/harness.ts';
 import type { RouteInfo } from '../spec/types.ts';
+import { DeploymentStats, systemClock } from './health.ts';
+import { RedisState } from './shared-state.ts';
 import { chats, emulators, openaiAt, routerFor, until } from './test-support/rig.ts';
 import type { DeploymentHealth, RouterConfig } from './types.ts';
 
 const PREFIX = `llmf-test-router-${RUN_ID}:`;
+const LIMITS = { rpm: undefined, tpm: undefined, maxConcurrency: undefined };
 const CHILD = new URL('./test-support/router-child.ts', import.meta.url).pathname;
 
 after(async () => {
@@ -112,6 +115,38 @@ describe('router: state shared through Redis', () => {
     const result = await other.complete({ prompt: 'elsewhere' });
     assert.equal(result.route?.deployment, 'b');
     await held;
+  });
+});
+
+describe('shared state: the atomic operations', () => {
+  test('a cooldown in Redis is only ever extended; failures are counted for every process', async (t) => {
+    if (!(await requireRedis(t))) return;
+    const prefix = `${PREFIX}atomic:`;
+    const open = () =>
+      new RedisState([new DeploymentStats('x', LIMITS)], {
+        url: REDIS_URL,
+        prefix,
+        syncIntervalMs: 60_000,
+        clock: systemClock,
+      });
+    const one = open();
+    const other = open();
+    t.after(() => Promise.all([one.close(), other.close()]));
+    await Promise.all([one.ready(), other.ready()]);
+    const redis = await redisInspector();
+    t.after(() => redis.close());
+
+    await one.cool('x', 60_000, 'rate_limit');
+    await other.cool('x', 1_000, 'server_error');
+    assert.ok((await redis.pttl(`${prefix}cooldown:x`)) > 50_000, 'the shorter one did not shorten it');
+    assert.equal(await redis.get(`${prefix}cooldown:x`), 'rate_limit');
+    await other.cool('x', 120_000, 'authentication');
+    assert.ok((await redis.pttl(`${prefix}cooldown:x`)) > 100_000, 'the longer one extended it');
+    assert.equal(await redis.get(`${prefix}cooldown:x`), 'authentication');
+
+    assert.equal(await one.countFailure('x', 60_000), 1);
+    assert.equal(await other.countFailure('x', 60_000), 2);
+    assert.ok((await redis.pttl(`${prefix}fails:x`)) > 50_000, 'the window expires the count');
   });
 });
 
