@@ -24,7 +24,7 @@ import { ProviderCore } from './core.ts';
 import { planBatches, runSlidingWindow, validateEmbeddingOptions, validateTexts } from './embeddings.ts';
 import { layersFor } from './layers.ts';
 import type { ClientOptions } from './options.ts';
-import { normalizeRequest } from './request.ts';
+import { completionText, normalizeRequest } from './request.ts';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_EMBEDDING_CONCURRENCY = 4;
@@ -95,11 +95,8 @@ export class LLMClient {
   }
 
   /** The text of one completion for a single prompt (the seed's `generate_completion`). */
-  async generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
-    if (typeof prompt !== 'string')
-      throw new LLMBadRequestError('generateCompletion: `prompt` must be a string');
-    const result = await this.complete({ ...options, prompt });
-    return result.text;
+  generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
+    return completionText((request) => this.complete(request), prompt, options);
   }
 
   /**

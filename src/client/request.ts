@@ -1,7 +1,13 @@
 /** Validation and normalisation of a completion request, naming the field that is wrong. */
 import type { NormalizedRequest } from '../providers/provider.ts';
 import { LLMBadRequestError } from '../spec/errors.ts';
-import type { ChatMessage, CompletionRequest, Role } from '../spec/types.ts';
+import type {
+  ChatMessage,
+  CompletionRequest,
+  CompletionResult,
+  GenerateOptions,
+  Role,
+} from '../spec/types.ts';
 
 const ROLES: ReadonlySet<Role> = new Set(['system', 'user', 'assistant', 'tool']);
 
@@ -63,4 +69,16 @@ export function normalizeRequest(request: CompletionRequest, defaultModel: strin
     throw invalid('model', 'a non-empty string', rest.model);
   }
   return { ...rest, messages, model: rest.model ?? defaultModel };
+}
+
+/** `generateCompletion(prompt, options)` over any `complete`: the client's and the router's. */
+export async function completionText(
+  complete: (request: CompletionRequest) => Promise<CompletionResult>,
+  prompt: string,
+  options: GenerateOptions,
+): Promise<string> {
+  if (typeof prompt !== 'string')
+    throw new LLMBadRequestError('generateCompletion: `prompt` must be a string');
+  const result = await complete({ ...options, prompt });
+  return result.text;
 }

@@ -2,6 +2,7 @@
  * The provider-neutral vocabulary of llm-factory: messages, requests, results, stream events, usage.
  * Nothing here knows about HTTP or any one provider.
  */
+import type { LLMErrorCode } from './errors.ts';
 
 /** The providers the factory knows. */
 export const PROVIDERS = [
@@ -100,8 +101,34 @@ export interface CompletionResult {
   toolCalls?: ToolCall[];
   /** True when the result was served from the response cache (no provider call was made). */
   cached?: boolean;
+  /** Which deployment answered and what was tried before it, when a router made the call. */
+  route?: RouteInfo;
   /** The decoded response body, untouched. */
   raw: unknown;
+}
+
+/** What a router did for one call: the deployment that answered and every attempt, in start order. */
+export interface RouteInfo {
+  /** The id of the deployment whose answer this is (for an error: the last one tried). */
+  deployment: string;
+  attempts: RouteAttempt[];
+}
+
+/** One deployment a router sent the call to. */
+export interface RouteAttempt {
+  deployment: string;
+  /** Milliseconds from this attempt's start to its answer (a stream's first event), failure or cancellation. */
+  ms: number;
+  /** Why the attempt failed; absent when it answered or was cancelled. */
+  error?: { code: LLMErrorCode; message: string; status?: number };
+  /** Sent as a hedge: the earlier attempt had not answered in time. */
+  hedge?: boolean;
+  /**
+   * Cancelled because another attempt answered first. The provider may still bill it: `costUsd` is its
+   * estimated prompt cost (a lower bound), when the model's price is known.
+   */
+  cancelled?: boolean;
+  costUsd?: number;
 }
 
 export interface TextDeltaEvent {
@@ -128,6 +155,8 @@ export interface FinishEvent {
   requestId?: string;
   /** True when the stream was replayed from the response cache. */
   cached?: boolean;
+  /** Which deployment answered and what was tried before it, when a router made the call. */
+  route?: RouteInfo;
 }
 
 export type StreamEvent = TextDeltaEvent | ToolCallDeltaEvent | FinishEvent;
