@@ -129,6 +129,21 @@ describe('structured output', () => {
     });
   });
 
+  test('through `any` with the answer tool alone where the model cannot name a tool (gpt-oss), with a warning', async () => {
+    const { object, result } = await llm('openai.gpt-oss-120b-1:0').generateObject({
+      schema: Person,
+      prompt: 'Invent a person',
+    });
+    assert.equal(Person.safeParse(object).success, true);
+    const sent = lastBody();
+    assert.deepEqual(sent.toolConfig.toolChoice, { any: {} });
+    assert.deepEqual(
+      sent.toolConfig.tools.map((tool: { toolSpec: { name: string } }) => tool.toolSpec.name),
+      ['json'],
+    );
+    assert.ok(result.warnings?.some((warning) => /parallelToolCalls/.test(warning.message)));
+  });
+
   test('with reasoning: native on Claude 4.5; refused before sending on Claude 4.6 (a forced tool cannot think)', async () => {
     const { object, result } = await llm().generateObject({
       schema: Person,

@@ -47,15 +47,15 @@ export function exceptionFrame(exceptionType: string, payload: Json): Uint8Array
 /** A deterministic padding field whose length varies with the event, like Bedrock's. */
 const padded = (payload: Json, seed: number): Json => ({ ...payload, p: PADDING.slice(0, 8 + (seed % 50)) });
 
-/** Tool input in small pieces, cut anywhere, as Bedrock streams it. */
-function inputPieces(text: string): string[] {
+/** Tool input and JSON answers in small pieces, cut anywhere, as Bedrock streams them. */
+function jsonPieces(text: string): string[] {
   const pieces: string[] = [];
   for (let i = 0; i < text.length; i += 7) pieces.push(text.slice(i, i + 7));
   return pieces.length > 0 ? pieces : [''];
 }
 
 /** The frames of one block: `[eventType, payload]`, deltas marked so faults can count them. */
-function blockEvents(block: Json, index: number): Array<[string, Json]> {
+function blockEvents(block: Json, index: number, json: boolean): Array<[string, Json]> {
   const events: Array<[string, Json]> = [];
   const delta = (value: Json) =>
     events.push(['contentBlockDelta', { contentBlockIndex: index, delta: value }]);
@@ -66,13 +66,13 @@ function blockEvents(block: Json, index: number): Array<[string, Json]> {
       'contentBlockStart',
       { contentBlockIndex: index, start: { toolUse: { toolUseId: use.toolUseId, name: use.name } } },
     ]);
-    for (const piece of inputPieces(JSON.stringify(use.input))) delta({ toolUse: { input: piece } });
+    for (const piece of jsonPieces(JSON.stringify(use.input))) delta({ toolUse: { input: piece } });
   } else if (reasoning) {
     for (const piece of streamPieces(String(reasoning.text))) delta({ reasoningContent: { text: piece } });
     if (typeof reasoning.signature === 'string')
       delta({ reasoningContent: { signature: reasoning.signature } });
   } else if (typeof block.text === 'string') {
-    for (const piece of streamPieces(block.text)) delta({ text: piece });
+    for (const piece of json ? jsonPieces(block.text) : streamPieces(block.text)) delta({ text: piece });
   }
   events.push(['contentBlockStop', { contentBlockIndex: index }]);
   return events;
@@ -100,7 +100,9 @@ export async function writeConverseStream(
   writeBytes(exchange, eventFrame('messageStart', padded({ role: 'assistant' }, 0)));
   const gap = exchange.timing.tokensPerSecond > 0 ? 1000 / exchange.timing.tokensPerSecond : 0;
   let sent = 0;
-  for (const [type, payload] of reply.blocks.flatMap((block, index) => blockEvents(block, index))) {
+  for (const [type, payload] of reply.blocks.flatMap((block, index) =>
+    blockEvents(block, index, reply.json === true),
+  )) {
     if (type === 'contentBlockDelta') {
       if (sent === 2 && exchange.fault === 'stall') return stallForever(exchange);
       if (sent === 2 && exchange.fault === 'stream-error') {

@@ -23,6 +23,8 @@ export interface RenderedReply {
   blocks: Json[];
   stopReason: string;
   outputText: string;
+  /** The text is a JSON answer (streamed in small pieces cut anywhere, not word by word). */
+  json?: boolean;
 }
 
 function toolUseId(turn: Turn, index: number): string {
@@ -59,7 +61,7 @@ function render(plan: Plan, turn: Turn, modelId: string, claude: boolean, config
         ? 'stop_sequence'
         : 'end_turn';
   if (reply.text) blocks.push({ text: reply.text });
-  return { blocks, stopReason, outputText: reply.text };
+  return { blocks, stopReason, outputText: reply.text, json: plan.kind === 'json' };
 }
 
 /** Answers Converse (`stream` false) or ConverseStream. */

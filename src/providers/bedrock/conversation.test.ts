@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { eventFrame } from '../../emulator/bedrock-converse-stream.ts';
 import { converseHarness } from '../../test-support/converse-harness.ts';
 import { fixtureBytes, fixtureJson, fixtureText } from '../../test-support/fixtures.ts';
 
@@ -103,6 +104,45 @@ describe('recorded streams become parts, with tool-call events at contentBlockSt
       assert.equal(finish.finishReason, 'stop');
     });
   }
+});
+
+test('a call ends at its own contentBlockStop, before the blocks after it; redacted reasoning is its own part', async () => {
+  const frames = [
+    eventFrame('messageStart', { role: 'assistant' }),
+    eventFrame('contentBlockDelta', {
+      contentBlockIndex: 0,
+      delta: { reasoningContent: { redactedContent: 'cmVk' } },
+    }),
+    eventFrame('contentBlockDelta', {
+      contentBlockIndex: 0,
+      delta: { reasoningContent: { redactedContent: 'YWN0' } },
+    }),
+    eventFrame('contentBlockStop', { contentBlockIndex: 0 }),
+    eventFrame('contentBlockStart', {
+      contentBlockIndex: 1,
+      start: { toolUse: { toolUseId: 'tu_1', name: 'lookup' } },
+    }),
+    eventFrame('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"q":' } } }),
+    eventFrame('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '"x"}' } } }),
+    eventFrame('contentBlockStop', { contentBlockIndex: 1 }),
+    eventFrame('contentBlockDelta', { contentBlockIndex: 2, delta: { text: 'Looking it up.' } }),
+    eventFrame('contentBlockStop', { contentBlockIndex: 2 }),
+    eventFrame('messageStop', { stopReason: 'tool_use' }),
+    eventFrame('metadata', { usage: { inputTokens: 5, outputTokens: 7, totalTokens: 12 } }),
+  ];
+  const { events: seen, finish } = await harness.replay.stream(client(), {
+    headers: EVENTSTREAM,
+    body: Buffer.concat(frames),
+    chunkSize: 5,
+  });
+  const call = seen.findIndex((event) => event.type === 'tool-call');
+  const text = seen.findIndex((event) => event.type === 'text-delta');
+  assert.ok(call !== -1 && call < text, 'the call ended before the next block began');
+  assert.deepEqual(finish.message.content, [
+    { type: 'reasoning', text: '', providerMetadata: { bedrock: { redactedContent: 'cmVkYWN0' } } },
+    { type: 'tool-call', id: 'tu_1', name: 'lookup', arguments: '{"q":"x"}' },
+    { type: 'text', text: 'Looking it up.' },
+  ]);
 });
 
 describe('the next turn sends the assistant message back exactly', () => {

@@ -171,8 +171,9 @@ describe('images and documents as bytes', () => {
       { document: { format: 'csv', name: 'data', source: { bytes: 'YSxi' } } },
       { document: { format: 'csv', name: 'data-2', source: { bytes: 'YSxi' } } },
     ]);
-    assert.equal(warnings.length, 1);
+    assert.equal(warnings.length, 2);
     assert.match(warnings[0]!, /John's report, 2026\.pdf.*John-s report- 2026/);
+    assert.match(warnings[1]!, /"data\.csv" is sent as "data-2"/);
   });
 
   test('images in tool results; what Converse cannot take fails before sending', () => {
@@ -359,6 +360,29 @@ describe('structured output, provider options, capabilities', () => {
           error instanceof LLMBadRequestError && /providerOptions\.bedrock/.test(error.message),
       );
     }
+  });
+
+  test('a local token count is an estimate that grows with tools, images and documents', () => {
+    const { adapter } = resolveBedrock({ headers: {}, region: 'us-east-1', apiKey: 'test-key-not-real' }, {});
+    const count = (request: CompletionRequest) =>
+      adapter.countRequestTokensLocally(normalizeRequest(request, CLAUDE_45));
+    const text = count({ prompt: 'Describe this' });
+    assert.deepEqual([text.exact, text.source], [false, 'estimate']);
+    const png = Buffer.from('89504e470d0a1a0a', 'hex');
+    const image = count({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Describe this' },
+            { type: 'image', image: png },
+          ],
+        },
+      ],
+    });
+    const tools = count({ prompt: 'Describe this', tools: [weather] });
+    assert.ok(image.inputTokens >= text.inputTokens + 1000, `${image.inputTokens} vs ${text.inputTokens}`);
+    assert.ok(tools.inputTokens > text.inputTokens);
   });
 
   test('capabilities by family; temperature above 1 is sent as 1', () => {
