@@ -96,22 +96,22 @@ function imageBlock(source: MediaSource, context: Context): Block {
  */
 function documentName(filename: string | undefined, context: Context): string {
   const stem = filename?.replace(/\.[A-Za-z0-9]{1,5}$/, '') ?? '';
-  let name = stem
+  const cleaned = stem
     .replace(/[^A-Za-z0-9\s()[\]-]/g, '-')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 190);
+  const base = cleaned || `document-${context.documents.size + 1}`;
+  let name = base;
+  for (let n = 2; context.documents.has(name); n++) name = `${base}-${n}`;
+  context.documents.add(name);
   if (filename !== undefined && name !== stem) {
     context.warnings.push({
       code: 'document-renamed',
-      message: `bedrock: the document ${JSON.stringify(filename)} is sent as ${JSON.stringify(name || `document-${context.documents.size + 1}`)} (Bedrock allows letters, digits, single spaces, hyphens, parentheses and square brackets)`,
+      message: `bedrock: the document ${JSON.stringify(filename)} is sent as ${JSON.stringify(name)} (Bedrock takes letters, digits, single spaces, hyphens, parentheses and square brackets, one name per document)`,
     });
   }
-  if (!name) name = `document-${context.documents.size + 1}`;
-  let unique = name;
-  for (let n = 2; context.documents.has(unique); n++) unique = `${name}-${n}`;
-  context.documents.add(unique);
-  return unique;
+  return name;
 }
 
 function mediaBlock(part: Exclude<NormalizedUserPart, { type: 'text' }>, context: Context): Block {
