@@ -5,7 +5,7 @@
  * SQLite, Redis on loopback). Appends its section to bench/RESULTS.md (replacing the previous one).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trace } from '@opentelemetry/api';
@@ -16,6 +16,8 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { type ClientOptions, createClient } from '../src/index.ts';
+import { writeSection } from './markdown.ts';
+import { cpuPerCall, median } from './per-call.ts';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 3 : 5;
@@ -33,25 +35,8 @@ const server = createServer((req, res) => { req.resume(); req.on('end', () => {
 server.listen(0, '127.0.0.1', () => process.send(server.address().port));
 `;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-async function cpuPerCall(baseURL: string, options: ClientOptions): Promise<number> {
-  const client = createClient('openai/gpt-4o-mini', { apiKey: 'sk-bench', baseURL, ...options });
-  const batch = async (count: number) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next++ < count) await client.complete({ prompt: 'hello' });
-      }),
-    );
-  };
-  await batch(500);
-  const before = process.cpuUsage();
-  await batch(REQUESTS);
-  const used = process.cpuUsage(before);
-  await client.close();
-  return (used.user + used.system) / REQUESTS;
-}
+const cpuWith = (baseURL: string, options: ClientOptions) =>
+  cpuPerCall(createClient('openai/gpt-4o-mini', { apiKey: 'sk-bench', baseURL, ...options }), REQUESTS);
 
 const silentLogger = {
   debug() {},
@@ -108,7 +93,7 @@ async function main() {
   for (let run = -1; run < RUNS; run++) {
     for (const [name, options, setup] of configs) {
       setup?.();
-      const value = await cpuPerCall(baseURL, options);
+      const value = await cpuWith(baseURL, options);
       trace.disable();
       if (run >= 0) results.set(name, [...(results.get(name) ?? []), value]);
     }
@@ -166,15 +151,7 @@ async function main() {
     '',
   ];
   const section = lines.join('\n');
-  const reportArgument = process.argv.find((arg) => arg.startsWith('--report='));
-  const file = reportArgument
-    ? reportArgument.slice('--report='.length)
-    : join(import.meta.dirname, 'RESULTS.md');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const updated = /<!-- layers:start -->[\s\S]*<!-- layers:end -->\n?/.test(current)
-    ? current.replace(/<!-- layers:start -->[\s\S]*<!-- layers:end -->\n?/, section)
-    : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(file, updated);
+  writeSection('layers', section);
   console.log(section);
   process.exit(0);
 }

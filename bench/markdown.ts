@@ -1,5 +1,25 @@
 /** Small Markdown helpers the report sections share. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { percent, spread } from './stats.ts';
+
+/**
+ * Writes `section` (which starts with `<!-- name:start -->` and ends with `<!-- name:end -->`) into the report
+ * named by `--report=<file>` (default bench/RESULTS.md): in place of the section's previous version, or at
+ * the end. The rest of the file is left as it is.
+ */
+export function writeSection(name: string, section: string): void {
+  const reportArgument = process.argv.find((arg) => arg.startsWith('--report='));
+  const file = reportArgument
+    ? reportArgument.slice('--report='.length)
+    : join(import.meta.dirname, 'RESULTS.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const pattern = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->\\n?`);
+  writeFileSync(
+    file,
+    pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}`,
+  );
+}
 
 export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;

@@ -5,6 +5,8 @@
  *   npm run bench -- --quick           short run, written to bench/.tmp/RESULTS-quick.md
  *   npm run bench -- --only=tokens     some of: completion, stream, stream-flushed, embeddings, tokens,
  *                                      cold-start, long-line (written to bench/.tmp/)
+ *   npm run bench -- --only=router     a section another script keeps in bench/RESULTS.md (layers,
+ *                                      router): measured and written in place, the rest left as it is
  *   npm run bench -- --ours=<file>     measure another build of the library as `ours` (its index.ts or
  *                                      index.js) for an A/B check of a change (written to bench/.tmp/)
  *
@@ -36,14 +38,19 @@ const BENCHMARKS = [
   'long-line',
 ] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
+/** Scripts that measure one concern and keep their own section of the report (between their markers). */
+const SECTIONS = { layers: 'layers.ts', router: 'router.ts', conversation: 'conversation.ts' } as const;
+type SectionName = keyof typeof SECTIONS;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArgument = args.find((arg) => arg.startsWith('--only='));
 const only = onlyArgument ? onlyArgument.slice('--only='.length).split(',') : undefined;
 for (const name of only ?? []) {
-  if (!(BENCHMARKS as readonly string[]).includes(name)) {
-    console.error(`Unknown benchmark '${name}'. Choose from: ${BENCHMARKS.join(', ')}`);
+  if (!(BENCHMARKS as readonly string[]).includes(name) && !(name in SECTIONS)) {
+    console.error(
+      `Unknown benchmark '${name}'. Choose from: ${[...BENCHMARKS, ...Object.keys(SECTIONS)].join(', ')}`,
+    );
     process.exit(2);
   }
 }
@@ -51,6 +58,25 @@ const selected = (name: BenchmarkName) => !only || only.includes(name);
 const oursArgument = args.find((arg) => arg.startsWith('--ours='));
 
 const TMP_DIR = join(BENCH_DIR, '.tmp');
+
+/** Runs a section's script, which replaces its section of `report`. */
+function runSection(name: SectionName, report: string): void {
+  spawnSync(
+    process.execPath,
+    [join(BENCH_DIR, SECTIONS[name]), `--report=${report}`, ...(quick ? ['--quick'] : [])],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
+
+// Only sections asked for: each is measured and written into its place in the report, nothing else runs.
+if (only?.every((name) => name in SECTIONS)) {
+  mkdirSync(TMP_DIR, { recursive: true });
+  const report = quick ? join(TMP_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md');
+  for (const name of only as SectionName[]) runSection(name, report);
+  process.exit(0);
+}
 
 /**
  * Sections other scripts keep in the same file between `<!-- name:start -->` and `<!-- name:end -->`
@@ -124,16 +150,9 @@ for (const benchmark of [results.completion, results.stream, results.streamFlush
 }
 console.log(`\nWrote ${reportPath} in ${figure(results.environment.durationS)} s.`);
 
-// The optional layers' cost and cache-hit latencies, then conversations (tool-call streams, streamObject),
-// appended to the same report.
-if (!only && !harness.oursEntry) {
-  for (const script of ['layers.ts', 'conversation.ts']) {
-    spawnSync(
-      process.execPath,
-      [join(BENCH_DIR, script), `--report=${reportPath}`, ...(quick ? ['--quick'] : [])],
-      {
-        stdio: 'inherit',
-      },
-    );
+// The optional layers' cost, the cache-hit latencies and the router's overhead, in the same report.
+if (!harness.oursEntry) {
+  for (const name of Object.keys(SECTIONS) as SectionName[]) {
+    if (!only || only.includes(name)) runSection(name, reportPath);
   }
 }

@@ -41,6 +41,19 @@ export {
 } from './pricing/pricing.ts';
 export { type SpendLine, SpendTracker } from './pricing/spend-tracker.ts';
 export type { AwsCredentials, ModelCapabilities, RequestTokenCount } from './providers/provider.ts';
+export { type ValidateRouterOptions, validateRouterConfig } from './router/config.ts';
+export { loadRouterConfig, type ReadConfigOptions } from './router/config-file.ts';
+export { createRouter, Router } from './router/router.ts';
+export type {
+  ClientMethods,
+  CooldownConfig,
+  DeploymentConfig,
+  DeploymentHealth,
+  HedgeConfig,
+  RouterConfig,
+  RouterStateConfig,
+  RoutingStrategy,
+} from './router/types.ts';
 export { PartialJsonParser } from './schema/partial-json.ts';
 export * from './spec/errors.ts';
 export { redact } from './spec/redact.ts';

@@ -118,6 +118,50 @@ describe('llmf chat', () => {
     });
   }
 
+  test('--router: the config file routes the call, and stderr names the deployment that answered', async () => {
+    const down = await startEmulator({ fault: 'unavailable' });
+    const up = await startEmulator();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'llmf-router-'));
+      const config = join(dir, 'router.yaml');
+      writeFileSync(
+        config,
+        [
+          'deployments:',
+          '  - id: primary',
+          '    model: openai/gpt-4o-mini',
+          '    options: { apiKey: env:ROUTER_CLI_KEY, baseURL: env:ROUTER_CLI_PRIMARY }',
+          '  - id: backup',
+          '    model: anthropic/claude-sonnet-4-6',
+          '    options: { apiKey: env:ROUTER_CLI_KEY, baseURL: env:ROUTER_CLI_BACKUP }',
+          'groups:',
+          '  chat: [primary, backup]',
+          '',
+        ].join('\n'),
+      );
+      const env = cleanEnv({
+        ROUTER_CLI_KEY: 'test-key-not-real',
+        ROUTER_CLI_PRIMARY: `${down.url}/v1`,
+        ROUTER_CLI_BACKUP: up.url,
+      });
+      const streamed = await run(['chat', '--router', config, '-m', 'chat', 'route me'], env);
+      assert.equal(streamed.code, 0, streamed.stderr);
+      assert.match(streamed.stdout, /^You asked: “route me”/);
+      assert.match(streamed.stderr, /^\[backup · claude-sonnet-4-6[^ ]* · \d+ in/m);
+      const json = await run(['chat', '--router', config, '--json', 'route me'], env);
+      const result = JSON.parse(json.stdout) as {
+        route: { deployment: string; attempts: Array<{ deployment: string }> };
+      };
+      assert.equal(result.route.deployment, 'backup');
+      const missing = await run(['chat', '--router', config, 'x'], cleanEnv());
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /router\.yaml: .*environment variable ROUTER_CLI_KEY is not set/);
+    } finally {
+      await down.close();
+      await up.close();
+    }
+  });
+
   test('bad flags are named', async () => {
     const { code, stderr } = await run(['chat', '--temperature', 'hot', 'hi']);
     assert.notEqual(code, 0);

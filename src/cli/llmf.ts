@@ -43,6 +43,7 @@ program
   .option('--no-stream', 'wait for the whole answer instead of streaming')
   .option('--json', 'print the whole result as JSON')
   .option('--cache <store>', 'cache answers: memory, sqlite[:path] or redis[:url]')
+  .option('--router <file>', 'route through a router config (YAML or JSON); -m names a group or deployment')
   .action((prompt: string[], flags) => runChat(prompt, flags, io));
 
 program

@@ -34,7 +34,7 @@ import { planBatches, runSlidingWindow, validateEmbeddingOptions, validateTexts 
 import { layersFor } from './layers.ts';
 import { inlineMedia, type MediaDownloadOptions, needsDownload } from './media-download.ts';
 import type { ClientOptions } from './options.ts';
-import { normalizeRequest } from './request.ts';
+import { completionText, normalizeRequest } from './request.ts';
 import {
   generateObject,
   type ObjectRequest,
@@ -188,11 +188,8 @@ export class LLMClient {
   }
 
   /** The text of one completion for a single prompt (the seed's `generate_completion`). */
-  async generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
-    if (typeof prompt !== 'string')
-      throw new LLMBadRequestError('generateCompletion: `prompt` must be a string');
-    const result = await this.complete({ ...options, prompt });
-    return result.text;
+  generateCompletion(prompt: string, options: GenerateOptions = {}): Promise<string> {
+    return completionText((request) => this.complete(request), prompt, options);
   }
 
   /**

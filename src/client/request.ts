@@ -2,7 +2,7 @@
 import type { NormalizedMessage } from '../providers/normalized.ts';
 import type { NormalizedRequest } from '../providers/provider.ts';
 import { LLMBadRequestError } from '../spec/errors.ts';
-import type { CompletionRequest } from '../spec/types.ts';
+import type { CompletionRequest, CompletionResult, GenerateOptions } from '../spec/types.ts';
 import {
   checkProviderOptions,
   invalid,
@@ -82,4 +82,16 @@ export function normalizeRequest(request: CompletionRequest, defaultModel: strin
   if (reasoning !== undefined) normalized.reasoning = normalizeReasoning(reasoning);
   if (providerOptions !== undefined) normalized.providerOptions = checkProviderOptions(providerOptions);
   return normalized;
+}
+
+/** `generateCompletion(prompt, options)` over any `complete`: the client's and the router's. */
+export async function completionText(
+  complete: (request: CompletionRequest) => Promise<CompletionResult>,
+  prompt: string,
+  options: GenerateOptions,
+): Promise<string> {
+  if (typeof prompt !== 'string')
+    throw new LLMBadRequestError('generateCompletion: `prompt` must be a string');
+  const result = await complete({ ...options, prompt });
+  return result.text;
 }

@@ -40,6 +40,17 @@ const CATALOG: readonly OllamaModelInfo[] = [
     capabilities: ['completion', 'tools', 'thinking'],
   },
   {
+    // A vision model without tool support: Ollama answers tools for it with `does not support tools`.
+    name: 'gemma3:4b',
+    family: 'gemma3',
+    parameterSize: '4.3B',
+    quantization: 'Q4_K_M',
+    sizeBytes: 3_338_801_804,
+    contextLength: 131_072,
+    embeddingLength: 2560,
+    capabilities: ['completion', 'vision'],
+  },
+  {
     name: 'nomic-embed-text:latest',
     family: 'nomic-bert',
     parameterSize: '137M',
@@ -66,12 +77,22 @@ export function fullModelName(name: string): string {
   return name.includes(':') ? name : `${name}:latest`;
 }
 
-/** The catalogue entry for a model, or a generic one (a chat model, unless its name says embedding). */
+/** Families whose models think (`thinking` capability) and see (`vision`), by name. */
+const THINKING_NAME = /qwen3|deepseek-r1|gpt-oss|magistral|reasoning|think/i;
+const VISION_NAME = /vision|llava|-vl|vl:|gemma3|minicpm-v|moondream/i;
+
+/**
+ * The catalogue entry for a model, or a generic one: a chat model with tools (and thinking or vision when
+ * its name says so), unless its name says embedding.
+ */
 export function modelInfo(name: string): OllamaModelInfo {
   const full = fullModelName(name);
   const known = CATALOG.find((model) => model.name === full);
   if (known) return known;
   const embedding = /embed/i.test(name);
+  const capabilities = embedding ? ['embedding'] : ['completion', 'tools'];
+  if (!embedding && THINKING_NAME.test(name)) capabilities.push('thinking');
+  if (!embedding && VISION_NAME.test(name)) capabilities.push('vision');
   return {
     name: full,
     family: embedding ? 'bert' : 'llama',
@@ -80,7 +101,7 @@ export function modelInfo(name: string): OllamaModelInfo {
     sizeBytes: embedding ? 669_000_000 : 4_920_000_000,
     contextLength: embedding ? 2048 : 131_072,
     embeddingLength: 768,
-    capabilities: embedding ? ['embedding'] : ['completion', 'tools'],
+    capabilities,
   };
 }
 

@@ -3,7 +3,8 @@
  * `/api/embed`, `/api/embeddings` (legacy), `/api/show`, `GET /api/tags`, `/api/version` and `/`. Bodies
  * are written as Go writes them; errors are `{"error": "…"}`; unknown `/api/` paths get gin's plain-text
  * `404 page not found`. No auth unless the emulator was given keys (then a bearer key, as Ollama's hosted
- * service asks).
+ * service asks). Whole conversations (tools, images, `format`, `think`) are read by `ollama-conversation.ts`
+ * with the real server's rules and answered by `ollama-chat.ts`.
  *
  * Faults apply to chat, generate and embed (not to listings, `show` or the version). `content-filter` has no
  * Ollama equivalent (Ollama filters nothing), so it is answered as a model that declines: an empty message

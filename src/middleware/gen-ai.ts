@@ -70,7 +70,7 @@ export function genAiInputMessages(messages: readonly NormalizedMessage[]): stri
           return { role: 'user', parts: userParts(message.content) };
         case 'assistant':
           return { role: 'assistant', parts: assistantParts(message.content) };
-        case 'tool':
+        default:
           return {
             role: 'tool',
             parts: [

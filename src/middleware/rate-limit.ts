@@ -73,6 +73,67 @@ export function resetInMs(value: string | undefined, now: number): number | unde
   return matched ? total : undefined;
 }
 
+/** One budget a provider reports in its response headers. */
+export interface RateLimitBudget {
+  kind: 'requests' | 'tokens' | 'input-tokens' | 'output-tokens';
+  remaining: number;
+  /** The budget's size, when the provider says. */
+  limit: number | undefined;
+  /** Ms until it refills, when the provider says. */
+  resetInMs: number | undefined;
+}
+
+const BUDGET_HEADERS: ReadonlyArray<readonly [RateLimitBudget['kind'], string, string, string]> = [
+  ['requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-limit-requests', 'x-ratelimit-reset-requests'],
+  ['tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-limit-tokens', 'x-ratelimit-reset-tokens'],
+  [
+    'requests',
+    'anthropic-ratelimit-requests-remaining',
+    'anthropic-ratelimit-requests-limit',
+    'anthropic-ratelimit-requests-reset',
+  ],
+  [
+    'tokens',
+    'anthropic-ratelimit-tokens-remaining',
+    'anthropic-ratelimit-tokens-limit',
+    'anthropic-ratelimit-tokens-reset',
+  ],
+  [
+    'input-tokens',
+    'anthropic-ratelimit-input-tokens-remaining',
+    'anthropic-ratelimit-input-tokens-limit',
+    'anthropic-ratelimit-input-tokens-reset',
+  ],
+  [
+    'output-tokens',
+    'anthropic-ratelimit-output-tokens-remaining',
+    'anthropic-ratelimit-output-tokens-limit',
+    'anthropic-ratelimit-output-tokens-reset',
+  ],
+];
+
+/**
+ * The budgets a response's headers report (OpenAI's `x-ratelimit-*`, Anthropic's `anthropic-ratelimit-*`),
+ * read once here for the limiter and the router.
+ */
+export function rateLimitBudgets(headers: HeaderMap, now: number): RateLimitBudget[] {
+  const budgets: RateLimitBudget[] = [];
+  for (const [kind, remainingHeader, limitHeader, resetHeader] of BUDGET_HEADERS) {
+    const left = headerValue(headers, remainingHeader);
+    if (left === undefined) continue;
+    const remaining = Number(left);
+    if (!Number.isFinite(remaining)) continue;
+    const limit = Number(headerValue(headers, limitHeader));
+    budgets.push({
+      kind,
+      remaining,
+      limit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
+      resetInMs: resetInMs(headerValue(headers, resetHeader), now),
+    });
+  }
+  return budgets;
+}
+
 export class RateLimiter {
   readonly #requests: Bucket | undefined;
   readonly #tokens: Bucket | undefined;
@@ -177,18 +238,9 @@ export class RateLimiter {
   /** Reads the provider's remaining/reset headers; a spent budget pauses the queue until its reset. */
   observe(headers: HeaderMap): void {
     const now = this.#clock.now();
-    for (const [remaining, reset] of [
-      ['x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
-      ['x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
-      ['anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-requests-reset'],
-      ['anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-tokens-reset'],
-      ['anthropic-ratelimit-input-tokens-remaining', 'anthropic-ratelimit-input-tokens-reset'],
-      ['anthropic-ratelimit-output-tokens-remaining', 'anthropic-ratelimit-output-tokens-reset'],
-    ] as const) {
-      const left = headerValue(headers, remaining);
-      if (left === undefined || Number(left) > 0) continue;
-      const wait = resetInMs(headerValue(headers, reset), now);
-      if (wait !== undefined) this.#pausedUntil = Math.max(this.#pausedUntil, now + wait);
+    for (const budget of rateLimitBudgets(headers, now)) {
+      if (budget.remaining > 0 || budget.resetInMs === undefined) continue;
+      this.#pausedUntil = Math.max(this.#pausedUntil, now + budget.resetInMs);
     }
   }
 }
@@ -209,6 +261,17 @@ export function limiterFor(
   return limiter;
 }
 
+/** Feeds the limiter the response headers, and passes them on to an observer further out (a router). */
+function observer(limiter: RateLimiter, call: CallInfo): NonNullable<CallInfo['onHeaders']> {
+  const outer = call.onHeaders;
+  return outer
+    ? (headers) => {
+        limiter.observe(headers);
+        outer(headers);
+      }
+    : (headers) => limiter.observe(headers);
+}
+
 /**
  * The layer. `estimateTokens` gives the prompt's tokens for the token budget (the client passes the
  * provider's local count); `maxTokens` is added, as providers count it against the budget.
@@ -226,7 +289,7 @@ export function rateLimitMiddleware(
     const limiter = limiterFor(call, options);
     await limiter.acquire(tokens, call.signal);
     try {
-      const result = await go({ ...call, onHeaders: (headers) => limiter.observe(headers) });
+      const result = await go({ ...call, onHeaders: observer(limiter, call) });
       limiter.onSuccess();
       const actual = used(result);
       if (actual !== undefined) limiter.settle(tokens, actual);
@@ -275,10 +338,7 @@ export function rateLimitMiddleware(
       const tokens = estimateTokens(request) + (request.maxTokens ?? 0);
       await limiter.acquire(tokens, call.signal);
       try {
-        for await (const event of next(request, {
-          ...call,
-          onHeaders: (headers) => limiter.observe(headers),
-        })) {
+        for await (const event of next(request, { ...call, onHeaders: observer(limiter, call) })) {
           if (event.type === 'finish') limiter.settle(tokens, event.usage.totalTokens);
           yield event;
         }

@@ -26,6 +26,8 @@ export type LLMErrorCode =
   | 'refusal'
   | 'unknown';
 
+import type { RouteInfo } from './types.ts';
+
 const MARKER = Symbol.for('llm-factory.error');
 
 export interface LLMErrorOptions {
@@ -60,6 +62,8 @@ export class LLMError extends Error {
   attempts = 1;
   /** The error of every attempt, oldest first (set by the retry policy; this error is the last). */
   attemptErrors: LLMError[] = [];
+  /** Set by a router: every deployment it tried for the call, this error's being the last. */
+  route: RouteInfo | undefined;
 
   constructor(message: string, options: LLMErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -90,6 +94,7 @@ export class LLMError extends Error {
       providerCode: this.providerCode,
       retryAfterMs: this.retryAfterMs,
       attempts: this.attempts,
+      route: this.route,
       body: this.body,
     };
   }

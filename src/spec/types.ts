@@ -9,6 +9,8 @@ import type { ReasoningOptions, ResponseFormat, ToolChoice, ToolDefinition, Warn
 export type * from './messages.ts';
 export type * from './tools.ts';
 
+import type { LLMErrorCode } from './errors.ts';
+
 /** The providers the factory knows. */
 export const PROVIDERS = [
   'openai',
@@ -116,8 +118,34 @@ export interface CompletionResult {
   requestId?: string;
   /** True when the result was served from the response cache (no provider call was made). */
   cached?: boolean;
+  /** Which deployment answered and what was tried before it, when a router made the call. */
+  route?: RouteInfo;
   /** The decoded response body, untouched. */
   raw: unknown;
+}
+
+/** What a router did for one call: the deployment that answered and every attempt, in start order. */
+export interface RouteInfo {
+  /** The id of the deployment whose answer this is (for an error: the last one tried). */
+  deployment: string;
+  attempts: RouteAttempt[];
+}
+
+/** One deployment a router sent the call to. */
+export interface RouteAttempt {
+  deployment: string;
+  /** Milliseconds from this attempt's start to its answer (a stream's first event), failure or cancellation. */
+  ms: number;
+  /** Why the attempt failed; absent when it answered or was cancelled. */
+  error?: { code: LLMErrorCode; message: string; status?: number };
+  /** Sent as a hedge: the earlier attempt had not answered in time. */
+  hedge?: boolean;
+  /**
+   * Cancelled because another attempt answered first. The provider may still bill it: `costUsd` is its
+   * estimated prompt cost (a lower bound), when the model's price is known.
+   */
+  cancelled?: boolean;
+  costUsd?: number;
 }
 
 export interface TextDeltaEvent {
@@ -161,6 +189,8 @@ export interface FinishEvent {
   /** The model's refusal, when it refused. */
   refusal?: string;
   warnings?: Warning[];
+  /** Which deployment answered and what was tried before it, when a router made the call. */
+  route?: RouteInfo;
 }
 
 export type StreamEvent =

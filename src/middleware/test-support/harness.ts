@@ -168,8 +168,16 @@ export const CHILD_SCRIPT = new URL('./cache-child.ts', import.meta.url).pathnam
 
 /** Runs the cache child script with `job` and resolves with its exit code and output. */
 export function runChild(job: object): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runScript(CHILD_SCRIPT, job);
+}
+
+/** Runs a TypeScript script in its own process with `job` (as JSON) and resolves with its exit code and output. */
+export function runScript(
+  script: string,
+  job: object,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD_SCRIPT, JSON.stringify(job)], {
+    const child = spawn(process.execPath, [script, JSON.stringify(job)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { normalizeRequest } from '../../client/request.ts';
 import type { PreparedRequest } from '../../http/transport.ts';
-import { LLMBadRequestError, LLMConfigurationError } from '../../spec/errors.ts';
+import { LLMConfigurationError } from '../../spec/errors.ts';
 import type { Env, ProviderInput } from '../provider.ts';
 import { resolveBedrock } from './config.ts';
 import { converseBody, encodeModelId } from './request.ts';
@@ -97,46 +98,39 @@ describe('bedrock configuration', () => {
 });
 
 describe('bedrock Converse body', () => {
-  test('system to `system`, tool results as user turns, same-role turns merged, options last', () => {
-    const body = JSON.parse(
-      converseBody({
-        model: 'm',
-        messages: [
-          { role: 'system', content: 'Be brief.' },
-          { role: 'user', content: 'Weather?' },
-          { role: 'assistant', content: 'Checking.' },
-          { role: 'tool', content: '{"temp":21}', toolCallId: 'tooluse_1' },
-          { role: 'user', content: 'And tomorrow?' },
-        ],
-        stop: 'END',
-        seed: 7,
-        providerOptions: { additionalModelRequestFields: { top_k: 5 } },
-      }),
+  test('system to `system`, same-role turns merged, stop as stopSequences, options last; seed is a warning', () => {
+    const { body, warnings } = converseBody(
+      normalizeRequest(
+        {
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: 'Weather?' },
+            { role: 'assistant', content: 'Checking.' },
+            { role: 'user', content: 'And tomorrow?' },
+            { role: 'user', content: 'In Oslo.' },
+          ],
+          stop: 'END',
+          seed: 7,
+          providerOptions: { bedrock: { additionalModelRequestFields: { top_k: 5 } } },
+        },
+        'm',
+      ),
     );
-    assert.deepEqual(body, {
+    assert.deepEqual(JSON.parse(body), {
       messages: [
         { role: 'user', content: [{ text: 'Weather?' }] },
         { role: 'assistant', content: [{ text: 'Checking.' }] },
-        {
-          role: 'user',
-          content: [
-            { toolResult: { toolUseId: 'tooluse_1', content: [{ text: '{"temp":21}' }] } },
-            { text: 'And tomorrow?' },
-          ],
-        },
+        { role: 'user', content: [{ text: 'And tomorrow?' }, { text: 'In Oslo.' }] },
       ],
       system: [{ text: 'Be brief.' }],
       inferenceConfig: { stopSequences: ['END'] },
       additionalModelRequestFields: { top_k: 5 },
     });
-  });
-
-  test('a tool message without toolCallId is refused before sending', () => {
-    assert.throws(
-      () => converseBody({ model: 'm', messages: [{ role: 'tool', content: 'x' }] }),
-      (error: unknown) =>
-        error instanceof LLMBadRequestError && /messages\[0\]\.toolCallId/.test(error.message),
+    assert.deepEqual(
+      warnings.map((warning) => warning.code),
+      ['setting-ignored'],
     );
+    assert.match(warnings[0]!.message, /seed/);
   });
 
   test('model ids and ARNs are one encoded path segment', () => {
@@ -159,7 +153,7 @@ describe('bedrock SigV4 per attempt', () => {
     {},
   ).adapter;
   const prepared: PreparedRequest = adapter.completionRequest(
-    { model: 'anthropic.claude-v2:1', messages: [{ role: 'user', content: 'hi' }] },
+    { model: 'anthropic.claude-v2:1', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
     false,
   );
 

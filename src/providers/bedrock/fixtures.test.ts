@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { LLMClientFactory } from '../../client/factory.ts';
 import type { LLMClient } from '../../client/llm-client.ts';
 import type { ClientOptions } from '../../client/options.ts';
+import { normalizeRequest } from '../../client/request.ts';
 import { EventStreamMessageReader } from '../../http/eventstream.ts';
 import {
   isLLMError,
@@ -121,28 +122,57 @@ describe('bedrock Converse fixtures', () => {
     });
   }
 
-  test('reasoning text is left out, tool input becomes JSON arguments', async () => {
+  test('reasoning is its own part with its signature, not text; tool input becomes JSON arguments', async () => {
     const reasoning = await completeWith({ body: fixtureText(P, 'converse.nonstream.reasoning.json') });
+    const [thought, answer] = fixtureJson<{
+      output: {
+        message: {
+          content: [
+            { reasoningContent: { reasoningText: { text: string; signature: string } } },
+            { text: string },
+          ];
+        };
+      };
+    }>(P, 'converse.nonstream.reasoning.json').output.message.content;
+    assert.deepEqual(reasoning.message.content, [
+      {
+        type: 'reasoning',
+        text: thought.reasoningContent.reasoningText.text,
+        providerMetadata: { bedrock: { signature: thought.reasoningContent.reasoningText.signature } },
+      },
+      { type: 'text', text: answer.text },
+    ]);
+    assert.equal(reasoning.reasoning, thought.reasoningContent.reasoningText.text);
     assert.doesNotMatch(reasoning.text, /Let me count/);
     const tools = await completeWith({ body: fixtureText(P, 'converse.nonstream.tool-no-args.json') });
     assert.deepEqual(tools.toolCalls, [{ id: 'tool-use-id', name: 'updateIssueList', arguments: '{}' }]);
   });
 
   test(`our Converse body is ${use('constructed.converse.request.json')}`, () => {
-    const expected = fixtureJson<{ toolConfig: unknown }>(P, 'constructed.converse.request.json');
-    const body = converseBody({
-      model: MODEL,
-      messages: [
-        { role: 'system', content: 'You are terse.' },
-        { role: 'user', content: 'Reply with exactly OK.' },
-      ],
-      maxTokens: 512,
-      temperature: 0.5,
-      topP: 0.9,
-      stop: [],
-      providerOptions: { toolConfig: expected.toolConfig },
-    });
+    const expected = fixtureJson(P, 'constructed.converse.request.json');
+    const { body, warnings } = converseBody(
+      normalizeRequest(
+        {
+          system: 'You are terse.',
+          prompt: 'Reply with exactly OK.',
+          maxTokens: 512,
+          temperature: 0.5,
+          topP: 0.9,
+          stop: [],
+          tools: [
+            {
+              name: 'get_weather',
+              description: 'Get weather for a city',
+              parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+            },
+          ],
+          toolChoice: 'auto',
+        },
+        MODEL,
+      ),
+    );
     assert.deepEqual(JSON.parse(body), expected);
+    assert.deepEqual(warnings, []);
   });
 });
 
@@ -211,19 +241,19 @@ describe('bedrock ConverseStream fixtures (binary eventstream)', () => {
           expected.usage,
         );
         const deltas = events.filter((event) => event.type === 'tool-call-delta');
-        const calls = expected.tools.map((_, index) => {
-          const mine = deltas.filter((delta) => delta.index === index);
-          return {
-            id: mine.find((delta) => delta.id)?.id,
-            name: mine.find((delta) => delta.name)?.name,
-            arguments: mine.map((delta) => delta.argumentsDelta).join(''),
-          };
-        });
+        const calls = events.filter((event) => event.type === 'tool-call');
         // A call whose input never arrived gets `{}`, as the non-streaming result has.
         assert.deepEqual(
-          calls,
+          calls.map(({ id, name, arguments: args }) => ({ id, name, arguments: args })),
           expected.tools.map((tool) => ({ ...tool, arguments: tool.arguments || '{}' })),
         );
+        for (const call of calls) {
+          const joined = deltas
+            .filter((delta) => delta.index === call.index)
+            .map((delta) => delta.argumentsDelta)
+            .join('');
+          assert.equal(joined || '{}', call.arguments, 'the complete call is its deltas joined');
+        }
         assert.equal(new Set(deltas.map((delta) => delta.index)).size, expected.tools.length);
         assert.equal(
           harness.server.requests.at(-1)!.url,

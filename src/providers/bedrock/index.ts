@@ -5,16 +5,17 @@
  * token. Bedrock's tokenizers are not public: token counts are estimates.
  */
 import { EventStreamDecoder } from '../../http/eventstream.ts';
-import type { PreparedRequest } from '../../http/transport.ts';
-import { estimateMessagesTokens, estimateTokens } from '../../tokens/estimate.ts';
+import { estimateTokens } from '../../tokens/estimate.ts';
 import { trimSlash, USER_AGENT } from '../config-helpers.ts';
-import type { AwsCredentials, NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import type { AwsCredentials, NormalizedRequest, PreparedCompletion, ProviderAdapter } from '../provider.ts';
+import { bedrockCapabilities } from './capabilities.ts';
 import { bedrockEmbeddings } from './embeddings.ts';
 import { BEDROCK_REQUEST_ID_HEADERS, mapBedrockError } from './errors.ts';
 import { converseBody, modelPath } from './request.ts';
 import { parseBedrockConverse } from './response.ts';
 import { createBedrockSigner, signBedrockRequest } from './sigv4.ts';
 import { BedrockStreamParser } from './stream.ts';
+import { countBedrockRequestTokens } from './token-count.ts';
 
 /** A Bedrock API key (sent as `Authorization: Bearer …`), or AWS credentials (SigV4). */
 export type BedrockAuth =
@@ -46,15 +47,19 @@ export function createBedrockAdapter(settings: BedrockAdapterSettings): Provider
     name: 'bedrock',
     origin: new URL(base).origin,
     requestIdHeaders: BEDROCK_REQUEST_ID_HEADERS,
-    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedCompletion {
       const headers = stream ? streamHeaders : jsonHeaders;
-      return {
+      const { body, warnings } = converseBody(request);
+      const prepared: PreparedCompletion = {
         url: `${base}${modelPath(request.model, stream ? 'converse-stream' : 'converse')}`,
         method: 'POST',
         headers: request.headers ? { ...headers, ...request.headers } : headers,
-        body: converseBody(request),
+        body,
       };
+      if (warnings.length > 0) prepared.warnings = warnings;
+      return prepared;
     },
+    capabilities: bedrockCapabilities,
     parseCompletion: parseBedrockConverse,
     createStreamDecoder: (options) => new EventStreamDecoder({ provider: 'bedrock', ...options }),
     createStreamParser: (context) => new BedrockStreamParser(context),
@@ -62,11 +67,7 @@ export function createBedrockAdapter(settings: BedrockAdapterSettings): Provider
     mapError: mapBedrockError,
     countTokens: (text) => estimateTokens(text),
     tokenCountExact: false,
-    countRequestTokensLocally: (request) => ({
-      inputTokens: estimateMessagesTokens(request.messages),
-      exact: false,
-      source: 'estimate',
-    }),
+    countRequestTokensLocally: countBedrockRequestTokens,
   };
   if (signer) adapter.authorize = (request) => signBedrockRequest(signer, request);
   return adapter;

@@ -1,24 +1,32 @@
 /**
  * ConverseStream frames → our stream events. Each frame is one eventstream message (decoded by
- * `http/eventstream.ts`): `messageStart`, `contentBlockStart` (a tool call's id and name),
- * `contentBlockDelta` (text, tool input, or reasoning, which is not surfaced), `contentBlockStop`,
- * `messageStop` (the stop reason) and `metadata` (usage). Bedrock sends `metadata` last; the stream is
- * done once both `messageStop` and `metadata` have arrived, or at the body's end after `messageStop`.
- * Exception frames become the typed error of the same exception as a response.
+ * `http/eventstream.ts`): `messageStart`; `contentBlockStart` (a tool call's id and name; text and reasoning
+ * blocks may have none); `contentBlockDelta` (text, `toolUse.input` fragments, or `reasoningContent` text,
+ * signature or redacted bytes); `contentBlockStop` (where a tool call ends: its one `tool-call` event);
+ * `messageStop` (the stop reason) and `metadata` (usage). Blocks share one `contentBlockIndex`: a new index
+ * starts a new part. Bedrock sends `metadata` last; the stream is done once both `messageStop` and
+ * `metadata` have arrived, or at the body's end after `messageStop`. Exception frames become the typed
+ * error of the same exception as a response.
+ *
+ * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
  */
 import type { StreamFrame } from '../../http/frames.ts';
 import { isRecord, type Json } from '../../spec/json.ts';
+import type { ReasoningPart } from '../../spec/messages.ts';
 import type { FinishEvent, StreamEvent, Usage } from '../../spec/types.ts';
+import { MessageAssembler } from '../message-assembly.ts';
 import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapBedrockStreamException } from './errors.ts';
 import { mapBedrockStopReason, mapBedrockUsage } from './response.ts';
 
-interface ToolBlock {
-  /** Position among this response's tool calls (what `tool-call-delta.index` means). */
-  index: number;
-  /** Whether any input arrived; a call with none gets `{}`, as the non-streaming result has. */
-  hasInput: boolean;
+/** What a reasoning block has received so far (its signature or redacted bytes may come in pieces). */
+interface ReasoningBlock {
+  text: boolean;
+  signature: string;
+  redacted: string;
+  /** The part its signature or redacted bytes went on, once there is one. */
+  part?: ReasoningPart;
 }
 
 /** Reads one ConverseStream's frames; a new parser for every attempt. */
@@ -27,8 +35,10 @@ export class BedrockStreamParser implements StreamParser {
   #sawMetadata = false;
   #stopReason: string | undefined;
   #usage: Usage | undefined;
-  /** Content block index → tool call. */
-  readonly #tools = new Map<number, ToolBlock>();
+  /** The content block the last text or reasoning delta belonged to. */
+  #block: number | undefined;
+  readonly #reasoning = new Map<number, ReasoningBlock>();
+  readonly #assembler = new MessageAssembler();
   readonly #context: CallContext;
 
   constructor(context: CallContext) {
@@ -51,13 +61,16 @@ export class BedrockStreamParser implements StreamParser {
       case 'contentBlockDelta':
         this.#blockDelta(this.#json(frame), out);
         return;
-      case 'contentBlockStop':
-        this.#blockStop(this.#json(frame), out);
+      case 'contentBlockStop': {
+        const index = blockIndex(this.#json(frame));
+        this.#assembler.endToolCall(index, out);
         return;
+      }
       case 'messageStop': {
         const payload = this.#json(frame);
         this.#sawStop = true;
         if (typeof payload.stopReason === 'string') this.#stopReason = payload.stopReason;
+        this.#assembler.endOpenToolCalls(out);
         return;
       }
       case 'metadata':
@@ -82,6 +95,7 @@ export class BedrockStreamParser implements StreamParser {
         id: this.#context.requestId,
       },
       this.#context,
+      this.#assembler,
     );
   }
 
@@ -89,50 +103,72 @@ export class BedrockStreamParser implements StreamParser {
     const start = isRecord(payload.start) ? payload.start : undefined;
     const use = start && isRecord(start.toolUse) ? start.toolUse : undefined;
     if (!use) return;
-    const tool = this.#tool(payload.contentBlockIndex);
-    const delta: StreamEvent = { type: 'tool-call-delta', index: tool.index, argumentsDelta: '' };
-    if (typeof use.toolUseId === 'string') delta.id = use.toolUseId;
-    if (typeof use.name === 'string') delta.name = use.name;
-    out.push(delta);
+    this.#assembler.startToolCall(
+      blockIndex(payload),
+      typeof use.toolUseId === 'string' ? use.toolUseId : undefined,
+      typeof use.name === 'string' ? use.name : undefined,
+      out,
+    );
   }
 
   #blockDelta(payload: Json, out: StreamEvent[]): void {
     const delta = isRecord(payload.delta) ? payload.delta : undefined;
     if (!delta) return;
+    const index = blockIndex(payload);
     if (typeof delta.text === 'string') {
-      if (delta.text) out.push({ type: 'text-delta', text: delta.text });
-      return;
-    }
-    if (isRecord(delta.toolUse)) {
+      this.#enter(index);
+      this.#assembler.addText(delta.text, out);
+    } else if (isRecord(delta.toolUse)) {
       const input = typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '';
-      const tool = this.#tool(payload.contentBlockIndex);
-      if (input) tool.hasInput = true;
-      out.push({ type: 'tool-call-delta', index: tool.index, argumentsDelta: input });
-    }
-    // reasoningContent (text, signature, redacted) is not part of the answer.
+      this.#assembler.addToolCallArguments(index, input, out);
+    } else if (isRecord(delta.reasoningContent)) this.#reasoningDelta(index, delta.reasoningContent, out);
   }
 
-  #blockStop(payload: Json, out: StreamEvent[]): void {
-    const tool =
-      typeof payload.contentBlockIndex === 'number' ? this.#tools.get(payload.contentBlockIndex) : undefined;
-    if (tool && !tool.hasInput) {
-      tool.hasInput = true;
-      out.push({ type: 'tool-call-delta', index: tool.index, argumentsDelta: '{}' });
+  /** A text or reasoning delta of block `index`: a block not seen before starts a new part. */
+  #enter(index: number): void {
+    if (this.#block !== index) this.#assembler.boundary();
+    this.#block = index;
+  }
+
+  #reasoningDelta(index: number, reasoning: Json, out: StreamEvent[]): void {
+    let block = this.#reasoning.get(index);
+    if (!block) {
+      block = { text: false, signature: '', redacted: '' };
+      this.#reasoning.set(index, block);
+    }
+    if (typeof reasoning.text === 'string') {
+      this.#enter(index);
+      if (reasoning.text !== '') block.text = true;
+      this.#assembler.addReasoning(reasoning.text, out);
+    } else if (typeof reasoning.signature === 'string') {
+      block.signature += reasoning.signature;
+      this.#attach(index, block, { signature: block.signature });
+    } else if (typeof reasoning.redactedContent === 'string') {
+      block.redacted += reasoning.redactedContent;
+      this.#attach(index, block, { redactedContent: block.redacted });
     }
   }
 
-  #tool(blockIndex: unknown): ToolBlock {
-    const key = typeof blockIndex === 'number' ? blockIndex : -1;
-    let tool = this.#tools.get(key);
-    if (!tool) {
-      tool = { index: this.#tools.size, hasInput: false };
-      this.#tools.set(key, tool);
+  /** Opaque state of reasoning block `index` onto its part (a part of its own when it showed no text). */
+  #attach(index: number, block: ReasoningBlock, fields: Record<string, unknown>): void {
+    if (block.part) {
+      block.part.providerMetadata = { bedrock: { ...block.part.providerMetadata?.bedrock, ...fields } };
+    } else if (block.text) {
+      // Blocks arrive one after another: the last reasoning part is this block's.
+      this.#assembler.annotate('reasoning', 'bedrock', fields);
+    } else {
+      this.#assembler.addOpaqueReasoning('bedrock', fields);
+      block.part = this.#assembler.parts.at(-1) as ReasoningPart;
+      this.#block = index;
     }
-    return tool;
   }
 
   #json(frame: StreamFrame): Json {
     const payload = parseFrameJson(frame.data, this.#context, `a ${frame.event} event`);
     return isRecord(payload) ? payload : {};
   }
+}
+
+function blockIndex(payload: Json): number {
+  return typeof payload.contentBlockIndex === 'number' ? payload.contentBlockIndex : -1;
 }

@@ -46,8 +46,10 @@ describe('formatOllamaHost, as the official client formats `host`', () => {
 describe('resolveOllama', () => {
   const input = { headers: {} };
   const headersOf = (resolved: ReturnType<typeof resolveOllama>) =>
-    resolved.adapter.completionRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, false)
-      .headers;
+    resolved.adapter.completionRequest(
+      { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] },
+      false,
+    ).headers;
 
   test('no key needed; the defaults are the local server, llama3.2 and nomic-embed-text', () => {
     const resolved = resolveOllama(input, {});
@@ -62,7 +64,7 @@ describe('resolveOllama', () => {
   test('OLLAMA_HOST is normalised; baseURL wins over it', () => {
     const fromEnv = resolveOllama(input, { OLLAMA_HOST: '0.0.0.0' });
     const chat = fromEnv.adapter.completionRequest(
-      { model: 'm', messages: [{ role: 'user', content: 'x' }] },
+      { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] },
       true,
     );
     assert.equal(chat.url, 'http://127.0.0.1:11434/api/chat');
@@ -106,7 +108,7 @@ describe('resolveOllama', () => {
     assert.equal(adapter.tokenCountEndpoint, undefined);
     const count = adapter.countRequestTokensLocally({
       model: 'm',
-      messages: [{ role: 'user', content: 'hello there' }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hello there' }] }],
     });
     assert.deepEqual({ exact: count.exact, source: count.source }, { exact: false, source: 'estimate' });
     assert.ok(count.inputTokens > adapter.countTokens('hello there', 'm'));

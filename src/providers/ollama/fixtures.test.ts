@@ -85,7 +85,7 @@ describe('ollama non-streaming fixtures', () => {
         text: string | RegExp;
         usage: [number, number, number];
         model: string;
-        tools?: Array<{ id: string; name: string; arguments: unknown }>;
+        tools?: Array<{ name: string; arguments: unknown }>;
       },
     ]
   > = [
@@ -116,7 +116,7 @@ describe('ollama non-streaming fixtures', () => {
         text: '',
         usage: [169, 18, 187],
         model: 'llama3.2',
-        tools: [{ id: 'call_0', name: 'get_weather', arguments: { city: 'Tokyo' } }],
+        tools: [{ name: 'get_weather', arguments: { city: 'Tokyo' } }],
       },
     ],
     [
@@ -144,7 +144,6 @@ describe('ollama non-streaming fixtures', () => {
         model: 'llama3.2',
         tools: [
           {
-            id: 'call_0',
             name: 'get_current_weather',
             arguments: { format: 'celsius', location: 'Paris, FR' },
           },
@@ -192,9 +191,14 @@ describe('ollama non-streaming fixtures', () => {
         assert.equal(result.model, expected.model);
         assert.equal(result.provider, 'ollama');
         assert.deepEqual(
-          result.toolCalls?.map((call) => ({ ...call, arguments: JSON.parse(call.arguments) as unknown })),
-          expected.tools,
+          result.toolCalls.map((call) => ({
+            name: call.name,
+            arguments: JSON.parse(call.arguments) as unknown,
+          })),
+          expected.tools ?? [],
         );
+        // The documented calls have no id: each gets one of its own, unique across the conversation.
+        for (const call of result.toolCalls) assert.match(call.id, /^call_[0-9a-f]{24}$/);
         assert.deepEqual(result.raw, JSON.parse(body), 'raw keeps the whole body');
       });
     }
@@ -207,14 +211,18 @@ describe('ollama non-streaming fixtures', () => {
     assert.equal(result.text, 'Understood.');
   });
 
-  test('thinking is kept out of the text and stays in raw', async () => {
+  test('thinking is the reasoning, kept out of the text, first in the message', async () => {
     const body = JSON.stringify({
       ...fixtureJson<Record<string, unknown>>(P, use('api-chat.nonstream.captured.qwen2.5vl.json')),
       message: { role: 'assistant', content: 'Understood.', thinking: 'The user wants an acknowledgement.' },
     });
     const result = await completeWith({ body });
     assert.equal(result.text, 'Understood.');
-    assert.equal((result.raw as { message: { thinking: string } }).message.thinking.length > 0, true);
+    assert.equal(result.reasoning, 'The user wants an acknowledgement.');
+    assert.deepEqual(result.message.content, [
+      { type: 'reasoning', text: 'The user wants an acknowledgement.' },
+      { type: 'text', text: 'Understood.' },
+    ]);
   });
 });
 
@@ -248,13 +256,17 @@ describe('ollama streaming fixtures', () => {
           expected.usage,
         );
         assert.equal(finish.model, expected.model);
-        const calls = events.filter((event) => event.type === 'tool-call-delta');
+        const calls = events.filter((event) => event.type === 'tool-call');
         assert.equal(calls.length, expected.tools ?? 0);
         for (const call of calls) {
-          assert.equal(call.id, `call_${call.index}`);
+          assert.match(call.id, /^call_[0-9a-f]{24}$/, 'an id of its own: the documented call has none');
           assert.equal(call.name, 'get_weather');
-          assert.deepEqual(JSON.parse(call.argumentsDelta), { city: 'Tokyo' });
+          assert.deepEqual(JSON.parse(call.arguments), { city: 'Tokyo' });
         }
+        assert.deepEqual(
+          finish.message.content.map((part) => part.type),
+          expected.tools ? ['tool-call'] : ['text'],
+        );
       });
     }
   }
@@ -267,7 +279,7 @@ describe('ollama streaming fixtures', () => {
     );
   });
 
-  test('thinking lines (a reasoning model) are not text; done_reason length is a length finish', async () => {
+  test('thinking lines (a reasoning model) are reasoning, not text; done_reason length is a length finish', async () => {
     const lines = fixtureText(P, 'api-chat.stream.captured.llama3.ndjson').trim().split('\n');
     const thinking = lines.slice(0, 2).map((line) => {
       const object = JSON.parse(line) as { message: Record<string, string> };
@@ -278,8 +290,16 @@ describe('ollama streaming fixtures', () => {
     });
     const last = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
     const body = `${[...thinking, ...lines.slice(0, -1), JSON.stringify({ ...last, done_reason: 'length' })].join('\n')}\n`;
-    const { text, finish } = await streamWith({ body, chunkSize: 11 });
+    const { text, events, finish } = await streamWith({ body, chunkSize: 11 });
     assert.equal(text, 'The answer is: 2');
+    assert.deepEqual(
+      events.flatMap((event) => (event.type === 'reasoning-delta' ? [event.text] : [])),
+      ['Hmm, 1+1.', 'Hmm, 1+1.'],
+    );
+    assert.deepEqual(finish.message.content, [
+      { type: 'reasoning', text: 'Hmm, 1+1.Hmm, 1+1.' },
+      { type: 'text', text: 'The answer is: 2' },
+    ]);
     assert.equal(finish.finishReason, 'length');
     assert.equal(finish.rawFinishReason, 'length');
   });
@@ -354,21 +374,32 @@ describe('ollama requests', () => {
     });
   });
 
-  test(`${use('doc.api-chat.nonstream-tools.request.json')} and ${use('doc.api-chat.stream-tools.request.json')} through providerOptions`, async () => {
+  test(`${use('doc.api-chat.nonstream-tools.request.json')} and ${use('doc.api-chat.stream-tools.request.json')} from the request's tools`, async () => {
     const ask = { model: 'llama3.2', prompt: 'what is the weather in tokyo?' };
-    await completeWith(
+    const toolsOf = (file: string) =>
+      (
+        tools(file) as Array<{
+          function: { name: string; description: string; parameters: Record<string, unknown> };
+        }>
+      ).map(({ function: fn }) => ({
+        name: fn.name,
+        description: fn.description,
+        parameters: fn.parameters,
+      }));
+    const whole = await completeWith(
       { body: fixtureText(P, 'doc.api-chat.nonstream-tools.json') },
-      { ...ask, providerOptions: { tools: tools('doc.api-chat.nonstream-tools.request.json') } },
+      { ...ask, tools: toolsOf('doc.api-chat.nonstream-tools.request.json') },
     );
     assert.deepEqual(lastRequestBody(), fixtureRequest('doc.api-chat.nonstream-tools.request.json'));
+    assert.equal(whole.warnings, undefined, 'a schema Ollama keeps whole needs no warning');
     await streamWith(
       { body: fixtureText(P, 'doc.api-chat.stream-tools.ndjson') },
-      { ...ask, providerOptions: { tools: tools('doc.api-chat.stream-tools.request.json') } },
+      { ...ask, tools: toolsOf('doc.api-chat.stream-tools.request.json') },
     );
     assert.deepEqual(lastRequestBody(), fixtureRequest('doc.api-chat.stream-tools.request.json'));
   });
 
-  test('sampling settings go in options under Ollama names; providerOptions merge last', async () => {
+  test('sampling settings go in options under Ollama names; providerOptions.ollama merge last', async () => {
     await completeWith(
       { body: fixtureText(P, 'doc.api-chat.nonstream.json') },
       {
@@ -380,10 +411,8 @@ describe('ollama requests', () => {
         stop: '\n\n',
         seed: 7,
         providerOptions: {
-          keep_alive: '5m',
-          think: false,
-          format: 'json',
-          options: { num_ctx: 8192, seed: 8 },
+          ollama: { keep_alive: '5m', truncate: false, options: { num_ctx: 8192 } },
+          openai: { user: 'not for ollama' },
         },
       },
     );
@@ -394,10 +423,9 @@ describe('ollama requests', () => {
         { role: 'user', content: 'hi' },
       ],
       stream: false,
-      options: { temperature: 0.2, num_predict: 64, top_p: 0.9, stop: ['\n\n'], seed: 8, num_ctx: 8192 },
+      options: { temperature: 0.2, num_predict: 64, top_p: 0.9, stop: ['\n\n'], seed: 7, num_ctx: 8192 },
       keep_alive: '5m',
-      think: false,
-      format: 'json',
+      truncate: false,
     });
   });
 
@@ -617,6 +645,11 @@ describe('ollama /v1 fixtures, through the openai-compatible provider', () => {
     );
     assert.equal(result.finishReason, 'tool-calls');
     assert.equal(result.text, '', 'reasoning is not the answer');
+    assert.match(result.reasoning ?? '', /\S/, "/v1's `reasoning` field is the reasoning");
+    assert.deepEqual(
+      result.message.content.map((part) => part.type),
+      ['reasoning', 'tool-call'],
+    );
     assert.deepEqual(result.toolCalls, [
       { id: 'call_dl697xwg', name: 'GetWeatherInfo', arguments: '{"city":"Dalian"}' },
     ]);
@@ -632,9 +665,20 @@ describe('ollama /v1 fixtures, through the openai-compatible provider', () => {
       assert.equal(text, oracleStreamText(sse));
       assert.equal(finish.finishReason, 'tool-calls');
       assert.deepEqual([finish.usage.inputTokens, finish.usage.outputTokens], [161, 24]);
-      const calls = events.filter((event) => event.type === 'tool-call-delta');
-      assert.equal(calls.length, 1, 'the whole call in one delta');
-      assert.deepEqual(JSON.parse(calls[0]!.argumentsDelta), { city: 'Copenhagen' });
+      const deltas = events.filter((event) => event.type === 'tool-call-delta');
+      assert.deepEqual(
+        deltas.map((delta) => delta.argumentsDelta),
+        ['', '{"city":"Copenhagen"}'],
+        'the call begins, then its whole arguments in one delta',
+      );
+      const calls = events.filter((event) => event.type === 'tool-call');
+      assert.deepEqual(
+        calls.map(({ id, name, arguments: args }) => ({ id, name, args: JSON.parse(args) as unknown })),
+        [{ id: 'call_rjzv4ky2', name: 'get_weather', args: { city: 'Copenhagen' } }],
+      );
+      assert.deepEqual(finish.message.content, [
+        { type: 'tool-call', id: 'call_rjzv4ky2', name: 'get_weather', arguments: '{"city":"Copenhagen"}' },
+      ]);
     });
   }
 

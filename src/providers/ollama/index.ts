@@ -1,14 +1,15 @@
 /** The native Ollama provider: `/api/chat` (NDJSON streams) and `/api/embed` on the Ollama host. */
 import { NdjsonDecoder } from '../../http/ndjson.ts';
-import type { PreparedRequest } from '../../http/transport.ts';
-import { estimateMessagesTokens, estimateTokens } from '../../tokens/estimate.ts';
+import { estimateTokens } from '../../tokens/estimate.ts';
 import { USER_AGENT } from '../config-helpers.ts';
-import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import type { NormalizedRequest, PreparedCompletion, ProviderAdapter } from '../provider.ts';
+import { ollamaCapabilities } from './capabilities.ts';
 import { ollamaEmbeddings } from './embeddings.ts';
 import { mapOllamaError } from './errors.ts';
 import { ollamaChatBody } from './request.ts';
 import { parseOllamaChat } from './response.ts';
 import { OllamaStreamParser } from './stream.ts';
+import { countOllamaRequestTokens } from './token-count.ts';
 
 /** What the adapter needs, as `resolveOllama` reads it from options and environment. */
 export interface OllamaAdapterSettings {
@@ -22,7 +23,10 @@ export interface OllamaAdapterSettings {
   headers: Record<string, string>;
 }
 
-/** The adapter: `/api/chat` (NDJSON when streamed), `/api/embed`, Ollama's errors and estimated counts. */
+/**
+ * The adapter: `/api/chat` (NDJSON when streamed) with tools, images, `format` and `think`; `/api/embed`;
+ * Ollama's errors; estimated counts.
+ */
 export function createOllamaAdapter(settings: OllamaAdapterSettings): ProviderAdapter {
   const host = settings.host;
   const common: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
@@ -40,15 +44,19 @@ export function createOllamaAdapter(settings: OllamaAdapterSettings): ProviderAd
     origin: new URL(host).origin,
     // Ollama sends no request id; proxies in front of it often add this one.
     requestIdHeaders: ['x-request-id'],
-    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedCompletion {
       const headers = stream ? streamHeaders : jsonHeaders;
-      return {
+      const { body, warnings } = ollamaChatBody(request, stream);
+      const prepared: PreparedCompletion = {
         url: `${host}/api/chat`,
         method: 'POST',
         headers: request.headers ? { ...headers, ...request.headers } : headers,
-        body: ollamaChatBody(request, stream),
+        body,
       };
+      if (warnings.length > 0) prepared.warnings = warnings;
+      return prepared;
     },
+    capabilities: ollamaCapabilities,
     parseCompletion: parseOllamaChat,
     createStreamDecoder: (options) => new NdjsonDecoder(options),
     createStreamParser: (context) => new OllamaStreamParser(context),
@@ -57,10 +65,6 @@ export function createOllamaAdapter(settings: OllamaAdapterSettings): ProviderAd
     // Every model brings its own tokenizer and Ollama has no counting endpoint: a labelled estimate.
     countTokens: (text) => estimateTokens(text),
     tokenCountExact: false,
-    countRequestTokensLocally: (request) => ({
-      inputTokens: estimateMessagesTokens(request.messages),
-      exact: false,
-      source: 'estimate',
-    }),
+    countRequestTokensLocally: countOllamaRequestTokens,
   };
 }
