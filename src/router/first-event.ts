@@ -7,16 +7,16 @@ import { LLMTimeoutError } from '../spec/errors.ts';
 import type { StreamEvent } from '../spec/types.ts';
 import type { AttemptContext } from './attempt.ts';
 
-export interface OpenedStream {
-  iterator: AsyncGenerator<StreamEvent, void, undefined>;
-  first: IteratorResult<StreamEvent, void>;
+export interface OpenedStream<E = StreamEvent> {
+  iterator: AsyncGenerator<E, void, undefined>;
+  first: IteratorResult<E, void>;
 }
 
-export async function openStream(
-  stream: AsyncGenerator<StreamEvent, void, undefined>,
+export async function openStream<E = StreamEvent>(
+  stream: AsyncGenerator<E, void, undefined>,
   ttftMs: number | undefined,
   context: AttemptContext,
-): Promise<OpenedStream> {
+): Promise<OpenedStream<E>> {
   const first = stream.next();
   if (ttftMs === undefined) return { iterator: stream, first: await first };
   const { deployment } = context;

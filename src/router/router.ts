@@ -9,13 +9,16 @@
 import { LLMClientFactory } from '../client/factory.ts';
 import type { ClientOptions } from '../client/options.ts';
 import { completionText, normalizeRequest } from '../client/request.ts';
-import type { RequestTokenCount } from '../providers/provider.ts';
-import { LLMBadRequestError, LLMError, LLMNotFoundError } from '../spec/errors.ts';
+import type { ObjectRequest, ObjectResult, ObjectStreamEvent } from '../client/structured-output.ts';
+import { type RunToolsRequest, type RunToolsResult, runTools } from '../client/tool-loop.ts';
+import type { ForwardedResponse, RequestTokenCount, WireProtocol } from '../providers/provider.ts';
+import { LLMBadRequestError, LLMError, LLMNotFoundError, LLMUnsupportedError } from '../spec/errors.ts';
 import type {
   CompletionRequest,
   CompletionResult,
   EmbeddingOptions,
   GenerateOptions,
+  ProviderName,
   RouteInfo,
   StreamEvent,
 } from '../spec/types.ts';
@@ -153,11 +156,34 @@ export class Router implements ClientMethods {
     return this.#stream(request, target);
   }
 
-  async *#stream(request: CompletionRequest, target: Target): AsyncGenerator<StreamEvent, void, undefined> {
+  #stream(request: CompletionRequest, target: Target): AsyncGenerator<StreamEvent, void, undefined> {
+    return this.#streamOf(
+      request,
+      target,
+      (context, routed) => context.client.stream(routed),
+      (event, route) => {
+        if (event.type !== 'finish') return undefined;
+        event.route = route;
+        return event.usage.totalTokens;
+      },
+    );
+  }
+
+  /**
+   * The one path of every stream-shaped operation: until the first event a failure moves to another
+   * deployment; after it, it is thrown as a typed error. `onEvent` attaches the route to the closing event
+   * and says how many tokens it reports (undefined for any other event).
+   */
+  async *#streamOf<E>(
+    request: CompletionRequest,
+    target: Target,
+    open: (context: AttemptContext, routed: CompletionRequest) => AsyncGenerator<E, void, undefined>,
+    onEvent: (event: E, route: RouteInfo) => number | undefined,
+  ): AsyncGenerator<E, void, undefined> {
     if (this.#waitForShared) await this.#waitForShared;
     const plan = new CallPlan('stream', target, new RequestSize(request));
     const ttftMs = this.#ttftTimeoutMs;
-    const { value: opened, attempt } = await this.#runner.run<OpenedStream>(
+    const { value: opened, attempt } = await this.#runner.run<OpenedStream<E>>(
       plan,
       {
         signal: request.signal,
@@ -167,7 +193,7 @@ export class Router implements ClientMethods {
         keepsRunning: true,
         discard: (lost) => void lost.iterator.return(undefined).catch(() => {}),
       },
-      (context) => openStream(context.client.stream(this.#routed(request, context)), ttftMs, context),
+      (context) => openStream(open(context, this.#routed(request, context)), ttftMs, context),
     );
     const route = this.#runner.route(plan, attempt.deployment);
     let failure: unknown;
@@ -175,10 +201,10 @@ export class Router implements ClientMethods {
     try {
       for (let step = opened.first; !step.done; step = await opened.iterator.next()) {
         const event = step.value;
-        if (event.type === 'finish') {
+        const tokens = onEvent(event, route);
+        if (tokens !== undefined) {
           finished = true;
-          event.route = route;
-          attempt.deployment.stats.usage.add(0, event.usage.totalTokens, systemClock.now());
+          attempt.deployment.stats.usage.add(0, tokens, systemClock.now());
         }
         yield event;
       }
@@ -225,6 +251,116 @@ export class Router implements ClientMethods {
         }),
     );
     return value;
+  }
+
+  /**
+   * `generateObject` on the deployment that answers: native structured output or a forced tool as that
+   * deployment's model allows; `result.route` says which. A failure falls back as a completion's does.
+   */
+  generateObject<T = unknown>(request: ObjectRequest<T>): Promise<ObjectResult<T>> {
+    return this.#run(
+      'complete',
+      request as CompletionRequest,
+      (context, routed) =>
+        context.client.generateObject({ ...(routed as ObjectRequest<T>), schema: request.schema }),
+      (value, route) => {
+        value.result.route = route;
+      },
+      (value) => value.result.usage.totalTokens,
+    );
+  }
+
+  /** `streamObject` through the router: it falls back until the first partial object, as a stream does. */
+  streamObject<T = unknown>(
+    request: ObjectRequest<T>,
+  ): AsyncGenerator<ObjectStreamEvent<T>, void, undefined> {
+    this.#checkOpen();
+    const target = this.#targetOf(request as CompletionRequest);
+    return this.#streamOf<ObjectStreamEvent<T>>(
+      request as CompletionRequest,
+      target,
+      (context, routed) =>
+        context.client.streamObject({ ...(routed as ObjectRequest<T>), schema: request.schema }),
+      (event, route) => {
+        if (event.type !== 'object') return undefined;
+        event.result.route = route;
+        return event.result.usage.totalTokens;
+      },
+    );
+  }
+
+  /** The tool loop, each model call routed (and falling back) on its own. */
+  runTools(request: RunToolsRequest): Promise<RunToolsResult> {
+    return runTools(this, request);
+  }
+
+  /** Every name a request's `model` may use: group aliases, then deployment ids. */
+  models(): string[] {
+    return [...this.#targets.keys()];
+  }
+
+  /** The provider and model of the first deployment `model` leads to (what a price estimate should use). */
+  pricedAs(model?: string): { provider: ProviderName; model: string } | undefined {
+    const target = model === undefined ? this.#default : this.#targets.get(model);
+    const first = target?.deployments[0];
+    return first ? { provider: first.provider, model: first.model } : undefined;
+  }
+
+  /** True when every deployment `model` leads to speaks `protocol` natively (`forward` takes such a body). */
+  speaks(model: string | undefined, protocol: WireProtocol): boolean {
+    const target = model === undefined ? this.#default : this.#targets.get(model);
+    return (
+      target !== undefined &&
+      target.deployments.every((deployment) => deployment.client(true).speaks(protocol))
+    );
+  }
+
+  /**
+   * A native body through the chosen deployment, untranslated (the gateway's pass-through): the deployment
+   * is chosen, falls back and cools down as for a completion until its response starts; the response comes
+   * back unread with the route. Every deployment of `model` must speak the protocol (see `speaks`).
+   */
+  async forward(native: {
+    model?: string;
+    protocol: WireProtocol;
+    body: Record<string, unknown>;
+    stream: boolean;
+    signal?: AbortSignal;
+  }): Promise<{
+    response: ForwardedResponse;
+    route: RouteInfo;
+    deployment: { id: string; provider: ProviderName; model: string };
+  }> {
+    if (this.#waitForShared) await this.#waitForShared;
+    this.#checkOpen();
+    const { model, signal, ...call } = native;
+    const target = model === undefined ? this.#default : this.#targetNamed(model);
+    if (!this.speaks(model, call.protocol)) {
+      throw new LLMUnsupportedError(`Not every deployment of '${target.name}' speaks ${call.protocol}`, {
+        model,
+      });
+    }
+    // Sized from the native body's messages: their text parts are read the same way as ours.
+    const sizing = { messages: call.body.messages, system: call.body.system } as unknown as CompletionRequest;
+    const plan = new CallPlan(call.stream ? 'stream' : 'complete', target, new RequestSize(sizing));
+    const { value, attempt } = await this.#runner.run(
+      plan,
+      {
+        signal,
+        hedge: false,
+        cancellable: false,
+        track: call.stream ? 'ttft' : 'latency',
+        keepsRunning: false,
+      },
+      (context) =>
+        context.client.forward({ ...call, model: context.deployment.model, signal: context.signal }),
+    );
+    const { id, provider, model: deploymentModel } = attempt.deployment;
+    return {
+      response: value,
+      route: this.#runner.route(plan, attempt.deployment),
+      deployment: { id, provider, model: deploymentModel },
+    };
   }
 
   /** Tokens in `text` for the default group's first deployment. */

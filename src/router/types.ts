@@ -137,5 +137,13 @@ export interface DeploymentHealth {
 /** The client methods a router shares, so that code written for one takes the other. */
 export type ClientMethods = Pick<
   LLMClient,
-  'complete' | 'stream' | 'generateCompletion' | 'generateEmbeddings' | 'countTokens' | 'countRequestTokens'
+  | 'complete'
+  | 'stream'
+  | 'generateCompletion'
+  | 'generateEmbeddings'
+  | 'countTokens'
+  | 'countRequestTokens'
+  | 'generateObject'
+  | 'streamObject'
+  | 'runTools'
 >;
