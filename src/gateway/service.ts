@@ -17,13 +17,15 @@ import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, OpenAIChunkWriter, toOpenAIChat } from './openai-wire.ts';
+import { priced, readUpstream, SseTap, usageOf } from './pass-through.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
-import { isRecord } from './validate-body.ts';
+import { isRecord, type Json } from './validate-body.ts';
 
 export type Protocol = 'openai' | 'anthropic';
 
 export interface ServiceSettings {
   bodyLimitBytes: number;
+  upstreamMaxBytes: number;
 }
 
 /** One request's bookkeeping, for the metric and the access-log line at its end. */
@@ -70,7 +72,7 @@ export class GatewayService {
   chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'openai', 'chat.completions', async (exchange, body) => {
       const call = fromOpenAIChat(body);
-      return this.#chat(exchange, res, 'openai', call.request, call.stream, call.includeUsage);
+      return this.#chat(exchange, res, 'openai', call.request, call.stream, call.includeUsage, body as Json);
     });
   }
 
@@ -78,7 +80,7 @@ export class GatewayService {
   messages(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'anthropic', 'messages', async (exchange, body) => {
       const call = fromAnthropicMessages(body);
-      return this.#chat(exchange, res, 'anthropic', call.request, call.stream, false);
+      return this.#chat(exchange, res, 'anthropic', call.request, call.stream, false, body as Json);
     });
   }
 
@@ -223,6 +225,7 @@ export class GatewayService {
     request: CompletionRequest,
     stream: boolean,
     includeUsage: boolean,
+    native: Json,
   ): Promise<void> {
     this.#checkModel(exchange, request.model);
     exchange.stream = stream;
@@ -232,6 +235,10 @@ export class GatewayService {
     );
     let entry: LedgerEntry | undefined;
     try {
+      if (this.#router.speaks(request.model, protocol === 'openai' ? 'openai-chat' : 'anthropic-messages')) {
+        entry = await this.#passThrough(exchange, res, protocol, native, stream, includeUsage);
+        return;
+      }
       if (!stream) {
         const result = await this.#router.complete(request);
         this.#answered(exchange, result.usage, result.route?.deployment);
@@ -248,6 +255,86 @@ export class GatewayService {
       entry = await this.#stream(exchange, res, protocol, request, includeUsage);
     } finally {
       await settle(this.#store, exchange.principal!, reservation, entry);
+    }
+  }
+
+  /** The body as it came, to a deployment of the same protocol; the answer as the provider sent it. */
+  async #passThrough(
+    exchange: Exchange,
+    res: ServerResponse,
+    protocol: Protocol,
+    body: Json,
+    stream: boolean,
+    includeUsage: boolean,
+  ): Promise<LedgerEntry | undefined> {
+    const controller = new AbortController();
+    const onClose = () => controller.abort();
+    res.once('close', onClose);
+    try {
+      const { response, deployment } = await this.#router.forward({
+        model: exchange.model,
+        protocol: protocol === 'openai' ? 'openai-chat' : 'anthropic-messages',
+        body,
+        stream,
+        signal: controller.signal,
+      });
+      exchange.deployment = deployment.id;
+      const headers: Record<string, string> = { 'x-request-id': exchange.id };
+      if (response.requestId) headers['x-upstream-request-id'] = response.requestId;
+      if (!stream) {
+        const bytes = await readUpstream(response.body, this.#settings.upstreamMaxBytes, response.release);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(bytes.toString('utf8'));
+        } catch {
+          parsed = undefined;
+        }
+        const usage = usageOf(protocol, parsed);
+        if (usage)
+          this.#answered(
+            exchange,
+            priced(usage, deployment.provider, deployment.model, isRecord(parsed) ? parsed.model : undefined),
+            deployment.id,
+          );
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': bytes.length,
+          ...headers,
+        });
+        res.end(bytes);
+        return this.#ledger(exchange);
+      }
+      const sse = new SseResponse(res, headers);
+      exchange.status = 200;
+      const tap = new SseTap(protocol, includeUsage, this.#settings.upstreamMaxBytes);
+      try {
+        for await (const chunk of response.body) {
+          if (sse.closed) break;
+          await sse.write(tap.push(chunk as Uint8Array));
+        }
+        await sse.write(tap.end());
+      } catch (error) {
+        // The provider's stream broke after it began: an in-band error, never a clean end.
+        const failure = toGatewayError(error);
+        exchange.status = failure.status;
+        await sse.write(
+          protocol === 'openai'
+            ? `data: ${JSON.stringify(openAIErrorBody(failure))}\n\n`
+            : `event: error\ndata: ${JSON.stringify(anthropicErrorBody(failure))}\n\n`,
+        );
+      } finally {
+        response.release();
+        sse.end();
+      }
+      if (tap.usage)
+        this.#answered(
+          exchange,
+          priced(tap.usage, deployment.provider, deployment.model, tap.model),
+          deployment.id,
+        );
+      return this.#ledger(exchange);
+    } finally {
+      res.off('close', onClose);
     }
   }
 

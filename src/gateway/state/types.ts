@@ -95,5 +95,7 @@ export interface GatewayStore {
   /** Returns a reservation and charges what the call really used (a failed call charges what it cost, if anything). */
   settle(record: KeyRecord, reservation: Reservation, entry: LedgerEntry | undefined): Promise<void>;
   spend(record: KeyRecord, now: number): Promise<KeySpend>;
+  /** Resolves when the store answers (`/ready`). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

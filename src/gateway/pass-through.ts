@@ -1,0 +1,160 @@
+/**
+ * The pass-through path: a client speaks the protocol of every deployment its model leads to, so its body
+ * goes to the chosen deployment untranslated (but for the model and credentials) and the answer comes back
+ * as the provider sent it. The gateway only reads what it must: the usage, to charge the key. A stream is
+ * re-framed event by event from the provider's own SSE (no event is changed; the usage chunk the gateway
+ * asked OpenAI for is dropped when the client did not ask for it).
+ */
+import { SseDecoder } from '../http/sse.ts';
+import { costOf } from '../pricing/pricing.ts';
+import { isRecord } from '../spec/json.ts';
+import type { ProviderName, Usage } from '../spec/types.ts';
+import { GatewayError } from './errors.ts';
+
+export type PassThroughProtocol = 'openai' | 'anthropic';
+
+/** Usage as the protocol's body reports it. */
+export function usageOf(protocol: PassThroughProtocol, body: unknown): Usage | undefined {
+  if (!isRecord(body) || !isRecord(body.usage)) return undefined;
+  const usage = body.usage;
+  const number = (value: unknown) => (typeof value === 'number' ? value : 0);
+  if (protocol === 'openai') {
+    const input = number(usage.prompt_tokens);
+    const output = number(usage.completion_tokens);
+    return {
+      inputTokens: input,
+      outputTokens: output,
+      totalTokens: number(usage.total_tokens) || input + output,
+    };
+  }
+  const input =
+    number(usage.input_tokens) +
+    number(usage.cache_read_input_tokens) +
+    number(usage.cache_creation_input_tokens);
+  const output = number(usage.output_tokens);
+  return { inputTokens: input, outputTokens: output, totalTokens: input + output };
+}
+
+/** Adds `costUsd` as the deployment bills it (undefined when its price is unknown). */
+export function priced(usage: Usage, provider: ProviderName, model: string, answered?: unknown): Usage {
+  const cost =
+    (typeof answered === 'string' && answered ? costOf(provider, answered, usage) : undefined) ??
+    costOf(provider, model, usage);
+  if (cost !== undefined) usage.costUsd = cost;
+  return usage;
+}
+
+/** Reads a whole body, failing (502) past `limitBytes`. */
+export async function readUpstream(
+  body: AsyncIterable<Uint8Array>,
+  limitBytes: number,
+  release: () => void,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limitBytes) {
+      release();
+      throw new GatewayError(
+        502,
+        'upstream_error',
+        `The provider's response is larger than ${limitBytes} bytes (upstreamMaxBytes)`,
+      );
+    }
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Re-frames a provider's SSE for the client and watches it for usage. `push` returns the text to write for
+ * a chunk of bytes; `usage` is what the stream reported so far.
+ */
+export class SseTap {
+  readonly #decoder = new SseDecoder();
+  readonly #protocol: PassThroughProtocol;
+  readonly #keepUsageChunk: boolean;
+  #out = '';
+  #bytes = 0;
+  readonly #limitBytes: number;
+  usage: Usage | undefined;
+  /** The model the provider says answered, when an event names it. */
+  model: string | undefined;
+
+  constructor(protocol: PassThroughProtocol, keepUsageChunk: boolean, limitBytes: number) {
+    this.#protocol = protocol;
+    this.#keepUsageChunk = keepUsageChunk;
+    this.#limitBytes = limitBytes;
+  }
+
+  push(chunk: Uint8Array): string {
+    this.#bytes += chunk.byteLength;
+    if (this.#bytes > this.#limitBytes) {
+      throw new GatewayError(
+        502,
+        'upstream_error',
+        `The provider's stream is larger than ${this.#limitBytes} bytes (upstreamMaxBytes)`,
+      );
+    }
+    this.#out = '';
+    this.#decoder.push(chunk, this.#onFrame);
+    return this.#out;
+  }
+
+  end(): string {
+    this.#out = '';
+    this.#decoder.end(this.#onFrame);
+    return this.#out;
+  }
+
+  readonly #onFrame = (frame: { event: string; data: string }): void => {
+    if (this.#protocol === 'openai') {
+      if (frame.data !== '[DONE]' && frame.data.includes('"usage"')) {
+        const chunk = safeParse(frame.data);
+        const usage = usageOf('openai', chunk);
+        if (usage) this.usage = usage;
+        if (isRecord(chunk) && typeof chunk.model === 'string') this.model = chunk.model;
+        // The usage-only chunk the gateway asked for: the client gets it only if it asked too.
+        if (
+          usage &&
+          isRecord(chunk) &&
+          Array.isArray(chunk.choices) &&
+          chunk.choices.length === 0 &&
+          !this.#keepUsageChunk
+        )
+          return;
+      }
+      this.#out += `data: ${frame.data}\n\n`;
+      return;
+    }
+    if (frame.event === 'message_start' || frame.event === 'message_delta') {
+      const event = safeParse(frame.data);
+      const carrier = isRecord(event) ? (frame.event === 'message_start' ? event.message : event) : undefined;
+      const usage = usageOf('anthropic', carrier);
+      if (usage) {
+        const before = this.usage;
+        // message_start carries the input, message_delta the output so far.
+        this.usage =
+          frame.event === 'message_start' || !before
+            ? usage
+            : {
+                inputTokens: usage.inputTokens || before.inputTokens,
+                outputTokens: usage.outputTokens,
+                totalTokens: (usage.inputTokens || before.inputTokens) + usage.outputTokens,
+              };
+      }
+      if (frame.event === 'message_start' && isRecord(carrier) && typeof carrier.model === 'string')
+        this.model = carrier.model;
+    }
+    this.#out += `${frame.event === 'message' ? '' : `event: ${frame.event}\n`}data: ${frame.data}\n\n`;
+  };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * `startGateway({ config, port?, host? })`: the gateway's HTTP server. A fixed route table on `node:http`,
+ * the service behind it, `/health`, `/ready` and `/metrics`, and a graceful shutdown: stop accepting,
+ * let in-flight requests and streams finish within `drainTimeoutMs`, then close what is left.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from '../middleware/logging.ts';
+import { metricsText } from '../middleware/metrics.ts';
+import { createRouter, type Router } from '../router/router.ts';
+import { AdminApi } from './admin.ts';
+import { KeyAuth } from './auth.ts';
+import type { GatewayConfig } from './config.ts';
+import { GatewayError, openAIErrorBody } from './errors.ts';
+import { sendJson, sendText } from './http.ts';
+import { GatewayService } from './service.ts';
+import { openGatewayStore } from './state/index.ts';
+import type { GatewayStore } from './state/types.ts';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Default 4000; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** A pino-compatible logger for JSON access logs. Default: silent. */
+  logger?: Logger;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  router: Router;
+  store: GatewayStore;
+  /** Stops accepting, drains in-flight requests within `drainTimeoutMs`, then closes. */
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, parameter?: string) => Promise<void> | void;
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const store = await openGatewayStore(config.state);
+  const router = createRouter({
+    ...config.router,
+    metrics: true,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const auth = new KeyAuth(store, config.masterKey, config.server.keyCacheMs);
+  const service = new GatewayService(router, store, auth, config.server, options.logger);
+  const admin = new AdminApi(store, auth, config.server.bodyLimitBytes);
+
+  const routes = new Map<string, Handler>([
+    ['POST /v1/chat/completions', (req, res) => service.chatCompletions(req, res)],
+    ['POST /v1/embeddings', (req, res) => service.embeddings(req, res)],
+    ['GET /v1/models', (req, res) => service.listModels(req, res)],
+    ['POST /v1/messages', (req, res) => service.messages(req, res)],
+    ['POST /v1/messages/count_tokens', (req, res) => service.countTokens(req, res)],
+    ['GET /health', (_req, res) => sendJson(res, 200, { status: 'ok' })],
+    [
+      'GET /ready',
+      async (_req, res) => {
+        const ready = await store.ping().then(
+          () => true,
+          () => false,
+        );
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'state store unreachable' });
+      },
+    ],
+    [
+      'GET /metrics',
+      async (_req, res) => sendText(res, 200, await metricsText(), 'text/plain; version=0.0.4'),
+    ],
+    ['POST /admin/keys', (req, res) => admin.create(req, res)],
+    ['GET /admin/keys', (req, res) => admin.list(req, res)],
+  ]);
+  const withId = new Map<string, Handler>([
+    ['DELETE /admin/keys/', (req, res, id) => admin.revoke(req, res, id!)],
+    ['GET /admin/keys/', (req, res, id) => admin.spend(req, res, id!)],
+  ]);
+
+  const inFlight = new Set<ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    let handler = routes.get(`${req.method} ${path}`);
+    let parameter: string | undefined;
+    if (!handler) {
+      const match = /^\/admin\/keys\/([^/]+)(\/spend)?$/.exec(path);
+      if (match && (req.method === 'DELETE') === !match[2]) {
+        handler = withId.get(`${req.method} /admin/keys/`);
+        parameter = decodeURIComponent(match[1]!);
+      }
+    }
+    if (!handler) {
+      req.resume();
+      const known = [...routes.keys()].some((route) => route.endsWith(` ${path}`));
+      const error = known
+        ? new GatewayError(405, 'invalid_request_error', `${req.method} is not allowed on ${path}`)
+        : new GatewayError(404, 'not_found_error', `No route ${req.method} ${path} on this gateway`);
+      sendJson(res, error.status, openAIErrorBody(error));
+      return;
+    }
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    Promise.resolve(handler(req, res, parameter)).catch(() => {
+      if (!res.headersSent)
+        sendJson(res, 500, openAIErrorBody(new GatewayError(500, 'api_error', 'Internal error')));
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = config.server.requestTimeoutMs;
+  server.headersTimeout = Math.min(config.server.requestTimeoutMs, 60_000);
+  server.keepAliveTimeout = config.server.keepAliveTimeoutMs;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 4000, options.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    await router.close();
+    await store.close();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      server.close();
+      // Idle keep-alive connections go now; busy ones when their response ends.
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.server.drainTimeoutMs;
+      while (inFlight.size > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      for (const socket of sockets) socket.destroy();
+      await router.close();
+      await store.close();
+    })();
+    return closing;
+  };
+
+  return { url: `http://${host}:${address.port}`, port: address.port, router, store, close };
+}
