@@ -6,6 +6,8 @@ import { PROVIDERS } from '../spec/types.ts';
 import { runChat } from './chat.ts';
 import { runEmbed } from './embed.ts';
 import { runEmulate } from './emulate.ts';
+import { runKeysCreate, runKeysList, runKeysRevoke } from './keys.ts';
+import { runServe } from './serve.ts';
 import { runTokens } from './tokens.ts';
 
 function number(kind: 'integer' | 'number', min = 0) {
@@ -80,6 +82,40 @@ program
   .option('--fault <kind[:n]>', 'a fault for every request (see README)')
   .option('--retry-after-ms <n>', 'wait asked for by rate-limit faults', number('number'))
   .action((flags) => runEmulate(flags, process.stdout));
+
+program
+  .command('serve')
+  .description('run the gateway: OpenAI- and Anthropic-compatible endpoints in front of every provider')
+  .option('-c, --config <file>', 'gateway config (YAML or JSON); none: serve the built-in emulator’s models')
+  .option('--port <n>', 'port (0 = any free one)', number('integer'), 4000)
+  .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--workers <n>', 'processes sharing the port and the state store', number('integer', 1), 1)
+  .action((flags) => runServe(flags, { stdout: process.stdout, stderr: process.stderr, env: process.env }));
+
+const keys = program.command('keys').description('manage the gateway’s virtual keys (needs the master key)');
+const gatewayFlags = (command: Command) =>
+  command
+    .option('--url <url>', 'the gateway (default LLMF_GATEWAY_URL, then http://127.0.0.1:4000)')
+    .option('--master-key <key>', 'the master key (default LLMF_MASTER_KEY)')
+    .option('--json', 'print JSON');
+gatewayFlags(
+  keys
+    .command('create')
+    .description('create a key; it is printed once')
+    .requiredOption('--name <name>', 'a name for the key (shown in metrics and logs)')
+    .option('--models <list>', 'comma-separated model names the key may use (default: all)')
+    .option('--rpm <n>', 'requests per minute', number('integer', 1))
+    .option('--tpm <n>', 'tokens per minute', number('integer', 1))
+    .option('--budget-usd <n>', 'spend allowed per budget period (or in total)', number('number'))
+    .option('--budget-period <period>', 'day or month')
+    .option('--expires-at <date>', 'an ISO date after which the key is refused'),
+).action((flags) => runKeysCreate(flags, io));
+gatewayFlags(keys.command('list').description('list the keys (never the keys themselves)')).action((flags) =>
+  runKeysList(flags, io),
+);
+gatewayFlags(keys.command('revoke').description('revoke a key by id').argument('<id>', 'the key id')).action(
+  (id: string, flags) => runKeysRevoke(id, flags, io),
+);
 
 program
   .command('tokens')

@@ -119,6 +119,37 @@ function checkOptions(options: EmulatorOptions): FaultSpec | undefined {
   return fault;
 }
 
+/**
+ * Client options that point `provider`'s client at an emulator at `url` (its base URL, a key it accepts,
+ * Bedrock's credentials): what `emulator.clientOptions(provider)` returns, for an emulator of another process.
+ */
+export function emulatorClientOptions(
+  url: string,
+  provider: ProviderName,
+  settings: {
+    apiKey?: string | undefined;
+    awsCredentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  } = {},
+): ClientOptions {
+  const key = settings.apiKey ?? 'emulator-key';
+  switch (provider) {
+    case 'azure':
+      return { apiKey: key, endpoint: url };
+    case 'bedrock':
+      return {
+        baseURL: url,
+        region: 'us-east-1',
+        credentials: settings.awsCredentials ?? DEFAULT_AWS_CREDENTIALS[0]!,
+      };
+    case 'anthropic':
+    case 'gemini':
+    case 'ollama':
+      return { apiKey: key, baseURL: url };
+    default:
+      return { apiKey: key, baseURL: `${url}/v1` };
+  }
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   let defaultFault = checkOptions(options);
   const counter = new FaultCounter();
@@ -225,26 +256,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (parsed instanceof Error) throw new TypeError(`setFault: ${parsed.message}`);
       defaultFault = parsed;
     },
-    clientOptions(provider) {
-      const url = `http://${host}:${address.port}`;
-      const key = options.apiKeys?.[0] ?? 'emulator-key';
-      switch (provider) {
-        case 'azure':
-          return { apiKey: key, endpoint: url };
-        case 'bedrock':
-          return {
-            baseURL: url,
-            region: 'us-east-1',
-            credentials: (options.awsCredentials ?? DEFAULT_AWS_CREDENTIALS)[0]!,
-          };
-        case 'anthropic':
-        case 'gemini':
-        case 'ollama':
-          return { apiKey: key, baseURL: url };
-        default:
-          return { apiKey: key, baseURL: `${url}/v1` };
-      }
-    },
+    clientOptions: (provider) =>
+      emulatorClientOptions(`http://${host}:${address.port}`, provider, {
+        apiKey: options.apiKeys?.[0],
+        awsCredentials: options.awsCredentials?.[0],
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
