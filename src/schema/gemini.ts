@@ -206,6 +206,8 @@ class OpenApiConverter {
     const isNull = (branch: unknown) =>
       isRecord(branch) && branch.type === 'null' && Object.keys(branch).length === 1;
     const kept = branches.filter((branch) => !isNull(branch));
+    if (kept.length < branches.length)
+      this.#warnings.changed('anyOf', path, 'has its null branch sent as nullable');
     const converted = kept.map((branch, index) => this.convert(branch, [...path, index]));
     if (converted.length === 1) {
       for (const [key, value] of Object.entries(converted[0]!)) if (!(key in out)) out[key] = value;
