@@ -199,6 +199,31 @@ describe('recorded Gemini answers become messages with their signatures', () => 
     );
   });
 
+  test('same-name parallel calls in separate stream events get distinct indexes and ids', async () => {
+    const parts = recordedParts('fbtd.vertexai.unary-success-function-call-parallel-calls.json');
+    const body = parts
+      .map((part, i) => {
+        const candidate = {
+          content: { role: 'model', parts: [part] },
+          ...(i === parts.length - 1 ? { finishReason: 'STOP' } : {}),
+        };
+        return `data: ${JSON.stringify({ candidates: [candidate] })}\r\n\r\n`;
+      })
+      .join('');
+    const { events, finish } = await harness.stream(client(), { body, chunkSize: 5 });
+    const calls = events.filter((event) => event.type === 'tool-call');
+    assert.deepEqual(
+      calls.map((call) => [call.index, call.name, call.arguments]),
+      [
+        [0, 'sum', '{"y":1,"x":2}'],
+        [1, 'sum', '{"y":3,"x":4}'],
+        [2, 'sum', '{"y":5,"x":6}'],
+      ],
+    );
+    assert.equal(new Set(calls.map((call) => call.id)).size, 3);
+    assert.equal(finish.finishReason, 'tool-calls');
+  });
+
   test('a SAFETY stop is content-filter, and generateObject says so with LLMContentFilterError', async () => {
     const llm = client();
     harness.next = { body: fixtureText(P, 'fbtd.googleai.unary-failure-finish-reason-safety.json') };
