@@ -5,34 +5,10 @@
  * (`tools[0].function_declarations[0].parameters.properties[1].value.items`); then an OBJECT with an empty
  * `properties` is refused — and read back into JSON Schema for the planner.
  */
+import { GEMINI_SCHEMA_FIELDS } from '../schema/gemini.ts';
 import { isRecord, type Json } from '../spec/json.ts';
 import type { JsonSchema } from '../spec/tools.ts';
 
-/** The fields of the `Schema` message (v1beta). */
-const FIELDS = new Set([
-  'type',
-  'format',
-  'title',
-  'description',
-  'nullable',
-  'enum',
-  'maxItems',
-  'minItems',
-  'properties',
-  'required',
-  'minProperties',
-  'maxProperties',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'example',
-  'anyOf',
-  'propertyOrdering',
-  'default',
-  'items',
-  'minimum',
-  'maximum',
-]);
 const TYPES = new Set(['TYPE_UNSPECIFIED', 'STRING', 'NUMBER', 'INTEGER', 'BOOLEAN', 'ARRAY', 'OBJECT']);
 const TYPE_ENUM = 'type.googleapis.com/google.ai.generativelanguage.v1beta.Type';
 const BOUNDS = new Set(['minimum', 'maximum', 'minItems', 'maxItems', 'minLength', 'maxLength']);
@@ -54,7 +30,7 @@ export function parseViolations(schema: unknown, path: string): FieldViolation[]
   const visit = (node: unknown, at: string) => {
     if (!isRecord(node)) return;
     for (const [key, value] of Object.entries(node)) {
-      if (!FIELDS.has(key)) {
+      if (!GEMINI_SCHEMA_FIELDS.has(key)) {
         found.push({
           field: at,
           description: `Invalid JSON payload received. Unknown name "${key}" at '${at}': Cannot find field.`,

@@ -4,41 +4,15 @@ import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { isRecord } from '../spec/json.ts';
 import type { JsonSchema } from '../spec/tools.ts';
-import { isEmptyObjectSchema, toGeminiJsonSchema, toGeminiOpenApi } from './gemini.ts';
+import { GEMINI_SCHEMA_FIELDS, isEmptyObjectSchema, toGeminiJsonSchema, toGeminiOpenApi } from './gemini.ts';
 import { SchemaWarnings, toJsonSchema } from './json-schema.ts';
-
-/** The fields of Gemini's `Schema` message (v1beta): anything else is a 400 "Unknown name". */
-const SCHEMA_FIELDS = new Set([
-  'type',
-  'format',
-  'title',
-  'description',
-  'nullable',
-  'enum',
-  'maxItems',
-  'minItems',
-  'properties',
-  'required',
-  'minProperties',
-  'maxProperties',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'example',
-  'anyOf',
-  'propertyOrdering',
-  'default',
-  'items',
-  'minimum',
-  'maximum',
-]);
 
 /** Every key of the converted schema, with its path, that Gemini's `Schema` message does not have. */
 function unknownKeys(node: unknown, path = '$'): string[] {
   if (!isRecord(node)) return [];
   const found: string[] = [];
   for (const [key, value] of Object.entries(node)) {
-    if (!SCHEMA_FIELDS.has(key)) found.push(`${path}.${key}`);
+    if (!GEMINI_SCHEMA_FIELDS.has(key)) found.push(`${path}.${key}`);
     if (key === 'properties' && isRecord(value)) {
       for (const [name, property] of Object.entries(value))
         found.push(...unknownKeys(property, `${path}.${name}`));

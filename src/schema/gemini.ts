@@ -21,7 +21,33 @@ import { hasRefs, inlineRefs, type SchemaWarnings } from './json-schema.ts';
 type Json = Record<string, unknown>;
 type Path = (string | number)[];
 
-/** The fields of Gemini's `Schema` message that the converter passes through unchanged. */
+/** The fields of Gemini's `Schema` message (v1beta): any other key is a 400 `Unknown name`. */
+export const GEMINI_SCHEMA_FIELDS: ReadonlySet<string> = new Set([
+  'type',
+  'format',
+  'title',
+  'description',
+  'nullable',
+  'enum',
+  'maxItems',
+  'minItems',
+  'properties',
+  'required',
+  'minProperties',
+  'maxProperties',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'example',
+  'anyOf',
+  'propertyOrdering',
+  'default',
+  'items',
+  'minimum',
+  'maximum',
+]);
+
+/** The fields of the `Schema` message that the converter passes through unchanged. */
 const KEPT = new Set([
   'title',
   'description',
