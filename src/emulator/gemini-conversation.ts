@@ -233,6 +233,7 @@ function readResponseFormat(
   return 'json';
 }
 
+/** `functionCallingConfig` → the planner's choice; `ANY` with several allowed names narrows `tools` to them. */
 function readToolChoice(body: Json, tools: TurnTool[]): Turn['toolChoice'] {
   const calling = isRecord(body.toolConfig) ? body.toolConfig.functionCallingConfig : undefined;
   const mode = isRecord(calling) && typeof calling.mode === 'string' ? calling.mode.toUpperCase() : 'AUTO';
