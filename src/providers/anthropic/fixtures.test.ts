@@ -163,7 +163,7 @@ describe('anthropic non-streaming fixtures', () => {
       assert.equal(result.usage.cachedInputTokens, 0);
       assert.equal(result.model, expected.model);
       assert.equal(result.provider, 'anthropic');
-      assert.equal(result.toolCalls?.length, expected.tools);
+      assert.equal(result.toolCalls.length, expected.tools ?? 0, 'toolCalls is always an array');
       const toolBlocks = body.content.filter((block) => block.type === 'tool_use');
       result.toolCalls?.forEach((call, i) => {
         assert.equal(call.id, toolBlocks[i]!.id);
@@ -500,17 +500,23 @@ describe('anthropic error fixtures', () => {
 });
 
 /** Our request for a recorded first turn (all-string messages): the SDK's body is what we should send. */
+/** Our request for a recorded body: its tools as `tools`, the fields we have no name for as provider options. */
 function requestFor(body: Record<string, unknown>): { request: CompletionRequest; stream: boolean } {
-  const { model, max_tokens, messages, stream, ...rest } = body;
-  return {
-    request: {
-      model: model as string,
-      maxTokens: max_tokens as number,
-      messages: messages as Array<{ role: 'user'; content: string }>,
-      providerOptions: rest,
-    },
-    stream: stream === true,
+  const { model, max_tokens, messages, stream, tools, ...rest } = body;
+  const request: CompletionRequest = {
+    model: model as string,
+    maxTokens: max_tokens as number,
+    messages: messages as Array<{ role: 'user'; content: string }>,
+    providerOptions: { anthropic: rest },
   };
+  if (Array.isArray(tools)) {
+    request.tools = tools.map((tool: { name: string; description?: string; input_schema: object }) => ({
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.input_schema as Record<string, unknown>,
+    }));
+  }
+  return { request, stream: stream === true };
 }
 
 describe('anthropic recorded exchanges', () => {
