@@ -357,6 +357,27 @@ describe('anthropic configuration', () => {
       exact: false,
       source: 'estimate',
     });
+    const withMedia = adapter.countRequestTokensLocally({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hello there' },
+            {
+              type: 'image',
+              source: { kind: 'url', url: 'https://example.com/a.png', mediaType: undefined },
+            },
+          ],
+        },
+      ],
+      tools: [{ name: 't', parameters: { type: 'object', properties: {} } }],
+      model: 'claude-sonnet-4-5',
+    });
+    assert.equal(withMedia.exact, false);
+    assert.ok(
+      withMedia.inputTokens > estimateMessagesTokens([{ role: 'user', content: 'Hello there' }]) + 1500,
+      'an image and the tools are counted, roughly',
+    );
     assert.equal(adapter.origin, 'https://api.anthropic.com');
   });
 });

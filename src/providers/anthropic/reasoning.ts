@@ -92,7 +92,8 @@ export function thinkingSettings(request: NormalizedRequest, warnings: Warning[]
         thinks: true,
       };
     }
-    // Opus 5 and Sonnet 5 think unless told not to: say so when asked, or when a forced tool needs it.
+    // Opus 5 and Sonnet 5 think unless told not to: they are told when reasoning is off, or when a forced
+    // tool choice needs thinking off.
     if (claude.thinksByDefault && !off && !forcedTool) {
       return { maxTokens: request.maxTokens ?? DEFAULT_THINKING_MAX_TOKENS, thinks: true };
     }
