@@ -38,6 +38,8 @@ const canned: Middleware = {
   name: 'canned',
   complete: async (request): Promise<CompletionResult> => ({
     text: 'Hello there, how can I help?',
+    message: { role: 'assistant', content: [{ type: 'text', text: 'Hello there, how can I help?' }] },
+    toolCalls: [],
     finishReason: 'stop',
     usage: { inputTokens: 10, outputTokens: 8, totalTokens: 18 },
     model: request.model,

@@ -15,15 +15,18 @@ export interface ExampleClient {
 export async function openClient(
   spec = process.env.LLMF_MODEL ?? 'openai/gpt-4o-mini',
 ): Promise<ExampleClient> {
-  try {
-    const llm = createClient(spec);
-    return { llm, offline: false, close: () => llm.close() };
-  } catch (error) {
-    // No credentials for this provider: answer from the emulator, in the provider's own protocol.
-    if ((error as { code?: string }).code !== 'configuration') throw error;
+  const provider = (parseModelSpec(spec).provider ?? 'openai') as ProviderName;
+  // Ollama needs no key: it counts as configured when OLLAMA_HOST says where it runs.
+  if (provider !== 'ollama' || process.env.OLLAMA_HOST) {
+    try {
+      const llm = createClient(spec);
+      return { llm, offline: false, close: () => llm.close() };
+    } catch (error) {
+      // No credentials for this provider: answer from the emulator, in the provider's own protocol.
+      if ((error as { code?: string }).code !== 'configuration') throw error;
+    }
   }
   const emulator = await startEmulator();
-  const provider = (parseModelSpec(spec).provider ?? 'openai') as ProviderName;
   const llm = createClient(spec, emulator.clientOptions(provider));
   console.error(`(no ${provider} credentials in the environment: the built-in emulator answers)`);
   return {

@@ -3,10 +3,14 @@
  * `POST /v1/messages/count_tokens`, with Anthropic's auth (`x-api-key`, `anthropic-version`), headers
  * (`request-id`, `anthropic-ratelimit-*`, `x-should-retry` on errors), error bodies
  * (`{type:'error', error:{type, message}, request_id}`) and every fault kind in Anthropic's own shapes.
+ * Whole conversations (tools, tool results, thinking, structured output, images and documents) are read
+ * and checked by `anthropic-conversation.ts` and answered by `anthropic-messages.ts`.
  */
 
 import type { Json } from '../spec/json.ts';
+import { AnthropicRequestError, readAnthropicTurn } from './anthropic-conversation.ts';
 import { anthropicPromptTokens, emulatedConversation, sendAnthropicMessage } from './anthropic-messages.ts';
+import { planReply, type Turn } from './conversation.ts';
 import { corruptBody, type Exchange, headerOf, nextRequestId, sendJson, wait } from './exchange.ts';
 
 const PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
@@ -126,9 +130,18 @@ export async function handleAnthropicProtocol(exchange: Exchange): Promise<boole
     );
     return true;
   }
+  let turn: Turn;
+  try {
+    turn = readAnthropicTurn(body, model);
+  } catch (error) {
+    if (!(error instanceof AnthropicRequestError)) throw error;
+    sendError(exchange, 400, 'invalid_request_error', error.message, headers);
+    return true;
+  }
   headers['anthropic-ratelimit-tokens-remaining'] = String(TOKENS_LIMIT - inputTokens);
   headers['anthropic-ratelimit-input-tokens-remaining'] = String(TOKENS_LIMIT - inputTokens);
-  await sendAnthropicMessage(exchange, conversation, body, headers, inputTokens);
+  const plan = planReply(turn, headerOf(exchange, 'x-emulator-reply'));
+  await sendAnthropicMessage(exchange, plan, turn, body, headers, inputTokens);
   return true;
 }
 

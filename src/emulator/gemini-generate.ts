@@ -1,11 +1,13 @@
 /**
- * The emulator's `generateContent` and `streamGenerateContent`: deterministic replies cut by
- * `maxOutputTokens` and `stopSequences`, usage counted with the real tokenizer, and the stream framed as
- * the API frames it: `data: {…}\r\n\r\n` with `alt=sse`, one JSON array without.
+ * The emulator's `generateContent` and `streamGenerateContent`: the request read with Gemini's rules
+ * (`gemini-conversation.ts`), answered by the shared planner (text, tool calls, JSON for a response schema,
+ * thinking with a signature) in Gemini's shapes (`gemini-render.ts`), cut by `maxOutputTokens` and
+ * `stopSequences`, usage counted with the real tokenizer, and the stream framed as the API frames it:
+ * `data: {…}\r\n\r\n` with `alt=sse`, one JSON array without.
  */
 
 import { isRecord, type Json } from '../spec/json.ts';
-import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
+import { planReply } from './conversation.ts';
 import {
   corruptBody,
   type Exchange,
@@ -16,6 +18,8 @@ import {
   wait,
   writeRaw,
 } from './exchange.ts';
+import { GeminiRequestError, type GeminiTurn, readGeminiTurn } from './gemini-conversation.ts';
+import { renderAnswer } from './gemini-render.ts';
 import {
   conversationOf,
   GEMINI_RESPONSE_HEADERS,
@@ -24,7 +28,6 @@ import {
   sendGoogleError,
   usageMetadata,
 } from './gemini-wire.ts';
-import { baseReply, shapeReply, streamPieces } from './replies.ts';
 
 /** How the answer goes out: one JSON body, SSE (`alt=sse`), or a streamed JSON array (no `alt`). */
 export type GenerateMode = 'unary' | 'sse' | 'array';
@@ -74,28 +77,35 @@ export async function generateContent(
     );
     return;
   }
+  let request: GeminiTurn;
+  try {
+    request = readGeminiTurn(body, model);
+  } catch (error) {
+    if (!(error instanceof GeminiRequestError)) throw error;
+    sendGoogleError(
+      exchange,
+      'INVALID_ARGUMENT',
+      error.message,
+      error.details ? { details: error.details } : {},
+    );
+    return;
+  }
   const config = isRecord(body.generationConfig) ? body.generationConfig : {};
   const maxTokens = typeof config.maxOutputTokens === 'number' ? config.maxOutputTokens : undefined;
-  const lastUser = [...turns].reverse().find((turn) => turn.role === 'user')?.content ?? '';
-  const forced = headerOf(exchange, 'x-emulator-reply');
-  const reply = shapeReply(
-    forced ?? baseReply(JSON.stringify([model, turns]), lastUser),
-    model,
-    maxTokens,
-    stopSequencesOf(config),
-  );
-  const finishReason = reply.finishReason === 'length' ? 'MAX_TOKENS' : 'STOP';
+  const plan = planReply(request.turn, headerOf(exchange, 'x-emulator-reply'));
+  const answer = renderAnswer(plan, request, model, maxTokens, stopSequencesOf(config));
   const filtered = exchange.fault === 'content-filter';
-  const text = filtered ? '' : reply.text;
   const common = { modelVersion: model, responseId: responseIdOf() };
-  const candidateOf = (piece: string, last: boolean): Json => {
-    const candidate: Json = {
-      content: piece ? { parts: [{ text: piece }], role: 'model' } : { role: 'model' },
-    };
-    if (last) candidate.finishReason = finishReason;
+  const candidateOf = (parts: Json[], last: boolean): Json => {
+    const candidate: Json = { content: parts.length > 0 ? { parts, role: 'model' } : { role: 'model' } };
+    if (last) {
+      candidate.finishReason = answer.finishReason;
+      if (answer.finishMessage) candidate.finishMessage = answer.finishMessage;
+    }
     candidate.index = 0;
     return candidate;
   };
+  const finalUsage = usageMetadata(promptTokens, answer.candidatesTokens, answer.thoughtsTokens);
   const blocked = {
     candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: SAFETY_BLOCKED }],
     usageMetadata: usageMetadata(promptTokens),
@@ -106,11 +116,7 @@ export async function generateContent(
   if (mode === 'unary') {
     const response = filtered
       ? blocked
-      : {
-          candidates: [candidateOf(text, true)],
-          usageMetadata: usageMetadata(promptTokens, countOpenAITokens(text, model)),
-          ...common,
-        };
+      : { candidates: [candidateOf(answer.parts, true)], usageMetadata: finalUsage, ...common };
     const json = JSON.stringify(response);
     if (corruptBody(exchange, json, GEMINI_RESPONSE_HEADERS)) return;
     sendJson(exchange, 200, json, GEMINI_RESPONSE_HEADERS);
@@ -128,31 +134,24 @@ export async function generateContent(
     frames.end();
     return;
   }
-  const pieces = streamPieces(text);
+  const { chunks } = answer;
   const gap = exchange.timing.tokensPerSecond > 0 ? 1000 / exchange.timing.tokensPerSecond : 0;
   // Every chunk but the last carries the prompt count only, as the API's do.
   const running = usageMetadata(promptTokens);
-  for (let sent = 0; sent < pieces.length; sent++) {
+  for (let sent = 0; sent < chunks.length; sent++) {
     if (sent === 2 && exchange.fault === 'stall') return stallForever(exchange);
     if (sent === 2 && exchange.fault === 'stream-error') {
       frames.error(googleError('INTERNAL', INTERNAL_MESSAGE));
       return;
     }
     if (sent > 0 && gap > 0) await wait(gap);
-    const last = sent === pieces.length - 1;
+    const last = sent === chunks.length - 1;
     const chunk = {
-      candidates: [candidateOf(pieces[sent]!, last)],
-      usageMetadata: last ? usageMetadata(promptTokens, countOpenAITokens(text, model)) : running,
+      candidates: [candidateOf(chunks[sent]!, last)],
+      usageMetadata: last ? finalUsage : running,
       ...common,
     };
     if (!frames.send(chunk)) return;
-  }
-  if (pieces.length === 0) {
-    frames.send({
-      candidates: [candidateOf('', true)],
-      usageMetadata: usageMetadata(promptTokens, 0),
-      ...common,
-    });
   }
   frames.end();
 }

@@ -180,14 +180,15 @@ export function promptTokensOf(turns: readonly ConversationText[], model: string
   return total;
 }
 
-/** `{usageMetadata}` with the counts the API reports. */
-export function usageMetadata(promptTokens: number, candidatesTokens?: number): Json {
+/** `{usageMetadata}` with the counts the API reports (thinking apart from the candidates, in the total). */
+export function usageMetadata(promptTokens: number, candidatesTokens?: number, thoughtsTokens = 0): Json {
   const usage: Json = { promptTokenCount: promptTokens };
   if (candidatesTokens !== undefined) usage.candidatesTokenCount = candidatesTokens;
-  usage.totalTokenCount = promptTokens + (candidatesTokens ?? 0);
+  usage.totalTokenCount = promptTokens + (candidatesTokens ?? 0) + thoughtsTokens;
   usage.promptTokensDetails = [{ modality: 'TEXT', tokenCount: promptTokens }];
   if (candidatesTokens !== undefined)
     usage.candidatesTokensDetails = [{ modality: 'TEXT', tokenCount: candidatesTokens }];
+  if (thoughtsTokens > 0) usage.thoughtsTokenCount = thoughtsTokens;
   return usage;
 }
 

@@ -60,7 +60,12 @@ export interface ReasoningOptions {
 
 /** Something the adapter could not carry over exactly, said instead of silently dropped. */
 export interface Warning {
-  /** A stable code: `schema-keyword-dropped`, `setting-ignored`, `metadata-dropped`, … */
+  /**
+   * A stable code: `schema-keyword-dropped`, `schema-keyword-changed`, `strict-off`, `setting-ignored`,
+   * `setting-changed`, `metadata-dropped`, `tools-synthesized`, `message-merged`, `content-changed`,
+   * `media-type-changed`, `document-renamed`, `tool-name-changed`, `thought-signature-skipped`,
+   * `tool-arguments-incomplete`.
+   */
   code: string;
   message: string;
 }

@@ -10,6 +10,8 @@ import type { CallInfo } from '../types.ts';
 
 /** Bumped when the shape of what is hashed or stored changes (v2: messages in parts, tools, formats). */
 const VERSION = 'v2';
+/** Embedding entries kept their shape through v2: their keys stay where they were. */
+const EMBEDDING_VERSION = 'v1';
 
 export function namespaceOf(call: CallInfo, namespace: string | undefined): string {
   return namespace ?? `tenant-${call.credentialHash}`;
@@ -55,7 +57,7 @@ export function embeddingKey(
       ? `${options.dimensions ?? ''}`
       : `${options.dimensions ?? ''}|${options.inputType}`;
   const digest = createHash('sha256')
-    .update(`${VERSION}\0${provider}\0${model}\0${shape}\0`)
+    .update(`${EMBEDDING_VERSION}\0${provider}\0${model}\0${shape}\0`)
     .update(text)
     .digest('hex');
   return `${namespace}:embed:${digest}`;

@@ -73,7 +73,6 @@ describe('anthropic requests', () => {
       topP: 0.9,
       maxTokens: 77,
       stop: 'END',
-      seed: 7,
     });
     assert.deepEqual(body, {
       model: 'claude-sonnet-4-5',
@@ -90,18 +89,31 @@ describe('anthropic requests', () => {
     });
   });
 
-  test('a tool message becomes a user turn with a tool_result block', async () => {
+  test('a tool message becomes a tool_result block in the user turn after the tool_use it answers', async () => {
     const { body } = await sent({
       messages: [
         { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: 'Let me look.' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'Let me look.' },
+            { type: 'tool-call', id: 'toolu_01ABC', name: 'weather', arguments: '{"city":"Paris"}' },
+          ],
+        },
         { role: 'tool', content: '{"temp":21}', toolCallId: 'toolu_01ABC' },
       ],
+      tools: [{ name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
       stop: ['a', 'b'],
     });
     assert.deepEqual(body.messages, [
       { role: 'user', content: 'Weather in Paris?' },
-      { role: 'assistant', content: 'Let me look.' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Let me look.' },
+          { type: 'tool_use', id: 'toolu_01ABC', name: 'weather', input: { city: 'Paris' } },
+        ],
+      },
       {
         role: 'user',
         content: [{ type: 'tool_result', tool_use_id: 'toolu_01ABC', content: '{"temp":21}' }],
@@ -114,21 +126,31 @@ describe('anthropic requests', () => {
     const before = harness.server.requests.length;
     const c = client();
     await assert.rejects(
-      c.complete({ messages: [{ role: 'tool', content: 'x' }] }),
+      c.complete({ messages: [{ role: 'tool', content: 'x' } as never] }),
       (error: unknown) => error instanceof LLMBadRequestError && /toolCallId/.test(error.message),
     );
     await c.close();
     assert.equal(harness.server.requests.length, before);
   });
 
-  test('providerOptions are merged last and win; streams send stream: true and accept SSE', async () => {
+  test('providerOptions.anthropic are merged, never over a field the request sets; streams send stream: true', async () => {
     const { body } = await sent({
       prompt: 'x',
       maxTokens: 10,
-      providerOptions: { max_tokens: 20, tools: [{ name: 't', input_schema: { type: 'object' } }] },
+      providerOptions: { anthropic: { top_k: 5, metadata: { user_id: 'u-1' } }, openai: { user: 'u-2' } },
     });
-    assert.equal(body.max_tokens, 20);
-    assert.deepEqual(body.tools, [{ name: 't', input_schema: { type: 'object' } }]);
+    assert.equal(body.max_tokens, 10);
+    assert.equal(body.top_k, 5);
+    assert.deepEqual(body.metadata, { user_id: 'u-1' });
+    assert.equal(body.user, undefined, "another provider's options are not sent");
+    const c = client();
+    await assert.rejects(
+      c.complete({ prompt: 'x', maxTokens: 10, providerOptions: { anthropic: { max_tokens: 20 } } }),
+      (error: unknown) =>
+        error instanceof LLMBadRequestError &&
+        /providerOptions\.anthropic\.max_tokens.*maxTokens/.test(error.message),
+    );
+    await c.close();
     await harness.stream(client(), { body: fixtureText('anthropic', 'messages.stream.basic.raw.sse') });
     const seen = harness.server.requests.at(-1)!;
     assert.equal(JSON.parse(seen.body).stream, true);
@@ -160,7 +182,9 @@ describe('anthropic requests', () => {
       prompt: 'P',
       maxTokens: 5,
       temperature: 1,
-      providerOptions: { tools: [{ name: 't' }], metadata: { user_id: 'u' } },
+      tools: [{ name: 't', parameters: { type: 'object', properties: {} } }],
+      toolChoice: 'auto',
+      providerOptions: { anthropic: { metadata: { user_id: 'u' } } },
     });
     await c.close();
     assert.deepEqual(counted, { inputTokens: 42, exact: true, source: 'endpoint' });
@@ -168,7 +192,8 @@ describe('anthropic requests', () => {
       model: 'claude-sonnet-4-5',
       system: 'S',
       messages: [{ role: 'user', content: 'P' }],
-      tools: [{ name: 't' }],
+      tools: [{ name: 't', input_schema: { type: 'object', properties: {} } }],
+      tool_choice: { type: 'auto' },
     });
   });
 });
@@ -326,12 +351,33 @@ describe('anthropic configuration', () => {
     const { resolveAnthropic } = await import('./config.ts');
     const { adapter } = resolveAnthropic({ apiKey: KEY, headers: {} }, {});
     assert.equal(adapter.tokenCountExact, false);
-    const messages = [{ role: 'user' as const, content: 'Hello there' }];
+    const messages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Hello there' }] }];
     assert.deepEqual(adapter.countRequestTokensLocally({ messages, model: 'claude-sonnet-4-5' }), {
-      inputTokens: estimateMessagesTokens(messages),
+      inputTokens: estimateMessagesTokens([{ role: 'user', content: 'Hello there' }]),
       exact: false,
       source: 'estimate',
     });
+    const withMedia = adapter.countRequestTokensLocally({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hello there' },
+            {
+              type: 'image',
+              source: { kind: 'url', url: 'https://example.com/a.png', mediaType: undefined },
+            },
+          ],
+        },
+      ],
+      tools: [{ name: 't', parameters: { type: 'object', properties: {} } }],
+      model: 'claude-sonnet-4-5',
+    });
+    assert.equal(withMedia.exact, false);
+    assert.ok(
+      withMedia.inputTokens > estimateMessagesTokens([{ role: 'user', content: 'Hello there' }]) + 1500,
+      'an image and the tools are counted, roughly',
+    );
     assert.equal(adapter.origin, 'https://api.anthropic.com');
   });
 });

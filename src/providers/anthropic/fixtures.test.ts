@@ -16,7 +16,7 @@ import {
   LLMRateLimitError,
   LLMServerError,
 } from '../../spec/errors.ts';
-import type { ChatMessage, CompletionRequest, StreamEvent } from '../../spec/types.ts';
+import type { CompletionRequest, StreamEvent } from '../../spec/types.ts';
 import { type RecordedExchange, recordedPath, replyFromRecorded } from '../../test-support/exchanges.ts';
 import { fixtureFiles, fixtureJson, fixtureText } from '../../test-support/fixtures.ts';
 import { coverage, ReplayHarness, type StreamOutcome } from '../../test-support/replay-harness.ts';
@@ -163,7 +163,7 @@ describe('anthropic non-streaming fixtures', () => {
       assert.equal(result.usage.cachedInputTokens, 0);
       assert.equal(result.model, expected.model);
       assert.equal(result.provider, 'anthropic');
-      assert.equal(result.toolCalls?.length, expected.tools);
+      assert.equal(result.toolCalls.length, expected.tools ?? 0, 'toolCalls is always an array');
       const toolBlocks = body.content.filter((block) => block.type === 'tool_use');
       result.toolCalls?.forEach((call, i) => {
         assert.equal(call.id, toolBlocks[i]!.id);
@@ -500,17 +500,23 @@ describe('anthropic error fixtures', () => {
 });
 
 /** Our request for a recorded first turn (all-string messages): the SDK's body is what we should send. */
+/** Our request for a recorded body: its tools as `tools`, the fields we have no name for as provider options. */
 function requestFor(body: Record<string, unknown>): { request: CompletionRequest; stream: boolean } {
-  const { model, max_tokens, messages, stream, ...rest } = body;
-  return {
-    request: {
-      model: model as string,
-      maxTokens: max_tokens as number,
-      messages: messages as Array<{ role: 'user'; content: string }>,
-      providerOptions: rest,
-    },
-    stream: stream === true,
+  const { model, max_tokens, messages, stream, tools, ...rest } = body;
+  const request: CompletionRequest = {
+    model: model as string,
+    maxTokens: max_tokens as number,
+    messages: messages as Array<{ role: 'user'; content: string }>,
+    providerOptions: { anthropic: rest },
   };
+  if (Array.isArray(tools)) {
+    request.tools = tools.map((tool: { name: string; description?: string; input_schema: object }) => ({
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.input_schema as Record<string, unknown>,
+    }));
+  }
+  return { request, stream: stream === true };
 }
 
 describe('anthropic recorded exchanges', () => {
@@ -699,39 +705,14 @@ describe('anthropic recorded exchanges', () => {
     assert.equal(toolResult.tool_use_id, call.id, 'the recorded result answers the call we streamed');
     const userTurn = { role: 'user' as const, content: question!.content as string };
     const toolTurn = { role: 'tool' as const, toolCallId: call.id, content: toolResult.content };
-    const secondTurn = (messages: ChatMessage[]): CompletionRequest => ({
-      model: recordedRest.model,
-      maxTokens: recordedRest.max_tokens,
-      messages,
-      providerOptions: { tools: recordedRest.tools },
+    // The assistant turn is turn 1's message as it came (its tool call with the block's `caller`): the body
+    // we send is the one the SDK sent, byte for byte once parsed.
+    const second = await streamed(c, {
+      ...requestFor(recorded.body as Record<string, unknown>).request,
+      messages: [userTurn, first.finish.message, toolTurn],
     });
-    // The assistant turn in the shape issue 9 defines (an ordered list of parts, a `tool-call` among them).
-    const assistantTurn = {
-      role: 'assistant',
-      content: [{ type: 'tool-call', id: call.id, name: call.name, arguments: call.args }],
-    } as unknown as ChatMessage;
-
-    // PENDING (issue 9, tool-call history): an assistant turn carrying a tool call cannot be sent yet.
-    // When this fails, it can: delete this block and the fallback turn below, send `assistantTurn`, and
-    // compare the whole body with `recorded.body`.
-    const refused = await streamed(c, secondTurn([userTurn, assistantTurn, toolTurn])).then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    assert.ok(
-      refused instanceof LLMBadRequestError && refused.message.includes('`messages[1].content`'),
-      `PENDING issue 9: expected today's refusal of the tool-call turn, got ${String(refused)}; if tool-call history is built, compare the whole body now`,
-    );
-    assert.equal(server.requests.length, 1, 'the refused turn never left');
-
-    // Everything else in the body is what the SDK sent: model, max_tokens, tools, stream, the first
-    // user message and the tool_result turn (only the assistant turn in between is missing).
-    const second = await streamed(c, secondTurn([userTurn, toolTurn]));
     const sent = server.requests[1]!;
-    assert.deepEqual(JSON.parse(sent.body), {
-      ...recordedRest,
-      messages: [question, answer],
-    });
+    assert.deepEqual(JSON.parse(sent.body), { ...recordedRest, messages: recordedMessages });
     assert.equal(new URL(sent.url, server.url).pathname, new URL(recorded.url!).pathname);
     for (const name of ['anthropic-version', 'content-type'])
       assert.equal(sent.headers[name], recorded.headers?.[name], `header ${name}`);

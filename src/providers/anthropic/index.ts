@@ -1,8 +1,8 @@
 /** The Anthropic provider: the native Messages API (`/v1/messages`), its SSE stream and its errors. */
 import { SseDecoder } from '../../http/sse.ts';
-import type { PreparedRequest } from '../../http/transport.ts';
 import { trimSlash, USER_AGENT } from '../config-helpers.ts';
-import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import type { NormalizedRequest, PreparedCompletion, ProviderAdapter } from '../provider.ts';
+import { anthropicCapabilities } from './capabilities.ts';
 import { ANTHROPIC_REQUEST_ID_HEADERS, mapAnthropicError } from './errors.ts';
 import { ANTHROPIC_VERSION, messagesBody } from './request.ts';
 import { parseAnthropicMessage } from './response.ts';
@@ -40,15 +40,19 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Prov
     name: 'anthropic',
     origin: new URL(base).origin,
     requestIdHeaders: ANTHROPIC_REQUEST_ID_HEADERS,
-    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedCompletion {
       const headers = stream ? streamHeaders : jsonHeaders;
-      return {
+      const { body, warnings } = messagesBody(request, stream);
+      const prepared: PreparedCompletion = {
         url: `${base}/v1/messages`,
         method: 'POST',
         headers: request.headers ? { ...headers, ...request.headers } : headers,
-        body: messagesBody(request, stream),
+        body,
       };
+      if (warnings.length > 0) prepared.warnings = warnings;
+      return prepared;
     },
+    capabilities: anthropicCapabilities,
     parseCompletion: parseAnthropicMessage,
     createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new AnthropicStreamParser(context),

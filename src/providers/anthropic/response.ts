@@ -1,12 +1,16 @@
 /**
- * Reads Anthropic Messages API responses. Lenient: unknown block types (thinking, server tools, web
- * search results) and unknown fields are ignored and kept in `raw`; only a body with no `content` array
- * is an error.
+ * Reads Anthropic Messages API responses into the assistant message: text, thinking with its signature,
+ * redacted thinking, tool calls with their opaque fields. Lenient: unknown block types (server tools, web
+ * search results) and unknown fields are kept in `raw`; only a body with no `content` array is an error.
+ *
+ * @see https://platform.claude.com/docs/en/api/messages/create
  */
 import { isRecord } from '../../spec/json.ts';
+import type { ProviderMetadata } from '../../spec/messages.ts';
 import { redact } from '../../spec/redact.ts';
-import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import type { CompletionResult, FinishReason, Usage } from '../../spec/types.ts';
 import { invalidResponse } from '../error-helpers.ts';
+import { MessageAssembler } from '../message-assembly.ts';
 import { completionResult, nonEmptyString } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 
@@ -85,34 +89,77 @@ export function toUsage(usage: AnthropicUsage): Usage {
 
 export const mapAnthropicUsage = (usage: unknown): Usage => toUsage(readAnthropicUsage(usage));
 
-/** `tool_use` blocks (tools the caller runs). Server tools (`server_tool_use`) run at Anthropic: not ours. */
-function toolCallsOf(content: unknown[]): ToolCall[] | undefined {
-  const calls: ToolCall[] = [];
-  for (const block of content) {
-    if (!isRecord(block) || block.type !== 'tool_use') continue;
-    calls.push({
-      id: typeof block.id === 'string' ? block.id : '',
-      name: typeof block.name === 'string' ? block.name : '',
-      arguments: JSON.stringify(block.input ?? {}),
-    });
-  }
-  return calls.length > 0 ? calls : undefined;
+/** The fields of a `tool_use` block beyond the call itself (`caller`, …), kept to be sent back as they came. */
+export function toolUseMetadata(block: Record<string, unknown>): ProviderMetadata | undefined {
+  const { type: _type, id: _id, name: _name, input: _input, ...extra } = block;
+  return Object.keys(extra).length > 0 ? { anthropic: extra } : undefined;
 }
 
-/** A message → our result: the text blocks concatenated, tool_use blocks as tool calls. */
+/** A thinking block's text and signature as one reasoning part (a part of its own, never merged). */
+export function addThinking(assembler: MessageAssembler, text: string, signature: unknown): void {
+  const before = assembler.parts.length;
+  assembler.boundary();
+  assembler.addReasoning(text);
+  if (typeof signature !== 'string' || signature === '') return;
+  if (assembler.parts.length > before) attachSignature(assembler, signature);
+  else assembler.addOpaqueReasoning('anthropic', { signature });
+}
+
+/** Puts `signature` on the reasoning part just built (the stream's `signature_delta`). */
+export function attachSignature(assembler: MessageAssembler, signature: string): void {
+  const part = assembler.parts[assembler.parts.length - 1]!;
+  part.providerMetadata = { ...part.providerMetadata, anthropic: { signature } };
+}
+
+/**
+ * What the model said when it refused (`stop_reason: refusal`): the API's explanation when it gives one
+ * (`stop_details.explanation`), else the text the model wrote, else a sentence saying so.
+ */
+export function refusalOf(stopDetails: unknown, text: string): string {
+  const explanation = isRecord(stopDetails) ? stopDetails.explanation : undefined;
+  if (typeof explanation === 'string' && explanation) return explanation;
+  return text || 'The model declined to answer (stop_reason: refusal).';
+}
+
+/**
+ * A message → our result: every block in order — text, thinking (with its signature), redacted thinking,
+ * tool_use (with `caller` and any other field Anthropic adds) — through the shared assembler. Server tool
+ * blocks (web search, code execution) run at Anthropic and stay in `raw`.
+ */
 export function parseAnthropicMessage(body: unknown, context: CallContext): CompletionResult {
   const content = isRecord(body) ? body.content : undefined;
   if (!isRecord(body) || !Array.isArray(content)) {
     throw invalidResponse(context, 'returned a message without a content array', { body });
   }
-  let text = '';
+  const assembler = new MessageAssembler();
   for (const block of content) {
-    if (isRecord(block) && block.type === 'text' && typeof block.text === 'string') text += block.text;
+    if (!isRecord(block)) continue;
+    switch (block.type) {
+      case 'text':
+        assembler.boundary();
+        if (typeof block.text === 'string') assembler.addText(block.text);
+        break;
+      case 'thinking':
+        addThinking(assembler, typeof block.thinking === 'string' ? block.thinking : '', block.signature);
+        break;
+      case 'redacted_thinking':
+        if (typeof block.data === 'string')
+          assembler.addOpaqueReasoning('anthropic', { redactedData: block.data });
+        break;
+      case 'tool_use':
+        assembler.addToolCall(
+          typeof block.id === 'string' ? block.id : undefined,
+          typeof block.name === 'string' ? block.name : '',
+          block.input === undefined || block.input === null ? '' : JSON.stringify(block.input),
+          undefined,
+          toolUseMetadata(block),
+        );
+        break;
+    }
   }
   const rawFinishReason = typeof body.stop_reason === 'string' ? body.stop_reason : undefined;
   return completionResult(
     {
-      text,
       finishReason: mapAnthropicFinishReason(rawFinishReason),
       rawFinishReason,
       usage: mapAnthropicUsage(body.usage),
@@ -122,9 +169,10 @@ export function parseAnthropicMessage(body: unknown, context: CallContext): Comp
       requestId:
         context.requestId ??
         (typeof body.request_id === 'string' ? redact(body.request_id, context.secrets) : undefined),
-      toolCalls: toolCallsOf(content),
+      refusal: rawFinishReason === 'refusal' ? refusalOf(body.stop_details, assembler.text) : undefined,
       raw: body,
     },
     context,
+    assembler,
   );
 }

@@ -1,33 +1,56 @@
 /**
- * Messages API SSE → our stream events. One JSON.parse per event (pings are skipped unparsed) and no
- * validation on the hot path. Text comes from `text_delta`s; tool calls from `tool_use` blocks and their
- * `input_json_delta`s; thinking, signatures, citations and server-tool blocks are ignored. Usage is read
- * from `message_start` and updated by `message_delta` (output tokens are cumulative there; input tokens,
- * when a server sends them again, replace the first count).
+ * Messages API SSE → our stream events and the whole assistant message, through the shared assembler.
+ * One JSON.parse per event (pings are skipped unparsed) and no validation on the hot path.
+ *
+ * Content blocks share one index (text, thinking and tool_use alike): each starts a part of its own.
+ * `thinking_delta`s are reasoning, the one `signature_delta` lands on that block's part; `redacted_thinking`
+ * arrives whole. A `tool_use` block's `input_json_delta`s (the first one empty) are its arguments, and the
+ * call is complete at its `content_block_stop` — one `tool-call` event then, `'{}'` when none came. A stop
+ * reason ends any call still open (max_tokens can cut one before its stop: kept, with a warning). Usage is
+ * read from `message_start` and updated by `message_delta` (output tokens are cumulative there; input
+ * tokens, when a server sends them again, replace the first count).
  */
 import type { StreamFrame } from '../../http/frames.ts';
 import { isRecord } from '../../spec/json.ts';
-import type { FinishEvent, StreamEvent, ToolCallDeltaEvent } from '../../spec/types.ts';
+import type { FinishEvent, StreamEvent } from '../../spec/types.ts';
+import { MessageAssembler } from '../message-assembly.ts';
 import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapAnthropicStreamError } from './errors.ts';
-import { type AnthropicUsage, mapAnthropicFinishReason, readAnthropicUsage, toUsage } from './response.ts';
+import {
+  type AnthropicUsage,
+  attachSignature,
+  mapAnthropicFinishReason,
+  readAnthropicUsage,
+  refusalOf,
+  toolUseMetadata,
+  toUsage,
+} from './response.ts';
 
 interface StreamChunk {
   type?: string;
   index?: number;
   message?: { id?: string; model?: string; usage?: unknown };
-  content_block?: { type?: string; id?: string; name?: string; input?: unknown; text?: string };
-  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null };
+  content_block?: Record<string, unknown>;
+  delta?: {
+    type?: string;
+    text?: string;
+    thinking?: string;
+    signature?: string;
+    partial_json?: string;
+    stop_reason?: string | null;
+    stop_details?: unknown;
+  };
   usage?: unknown;
 }
 
-interface OpenToolCall {
-  /** Position among this response's tool calls (what `tool-call-delta.index` means). */
-  index: number;
-  /** True once arguments were emitted (a later empty call still needs `{}`). */
+/** What the parser remembers of an open content block. */
+interface OpenBlock {
+  type: 'thinking' | 'tool_use';
+  /** Thinking: the assembler's part count when it began (a signature with no text makes its own part). */
+  partsBefore: number;
+  /** Tool use: arguments arrived (or came whole at the start, which later deltas would repeat). */
   hasArguments: boolean;
-  /** The block's start carried the whole input: later deltas would repeat it. */
   complete: boolean;
 }
 
@@ -35,11 +58,11 @@ export class AnthropicStreamParser implements StreamParser {
   done = false;
   #usage: AnthropicUsage | undefined;
   #stopReason: string | undefined;
+  #stopDetails: unknown;
   #id: string | undefined;
   #model: string | undefined;
-  /** Open tool_use blocks by content-block index. */
-  readonly #tools = new Map<number, OpenToolCall>();
-  #toolCount = 0;
+  readonly #blocks = new Map<number, OpenBlock>();
+  readonly #assembler = new MessageAssembler();
   readonly #context: CallContext;
 
   constructor(context: CallContext) {
@@ -62,37 +85,34 @@ export class AnthropicStreamParser implements StreamParser {
         return;
       }
       case 'content_block_start':
-        this.#blockStart(chunk, out);
+        this.#blockStart(chunk.index ?? 0, chunk.content_block, out);
         return;
-      case 'content_block_delta': {
-        const delta = chunk.delta;
-        if (typeof delta !== 'object' || delta === null) return;
-        if (delta.type === 'text_delta') {
-          if (delta.text) out.push({ type: 'text-delta', text: delta.text });
-        } else if (delta.type === 'input_json_delta') {
-          const tool = this.#tools.get(chunk.index ?? 0);
-          if (!tool || tool.complete || !delta.partial_json) return;
-          tool.hasArguments = true;
-          out.push({ type: 'tool-call-delta', index: tool.index, argumentsDelta: delta.partial_json });
-        }
+      case 'content_block_delta':
+        this.#blockDelta(chunk.index ?? 0, chunk.delta, out);
         return;
-      }
       case 'content_block_stop': {
         const index = chunk.index ?? 0;
-        const tool = this.#tools.get(index);
-        if (!tool) return;
-        this.#tools.delete(index);
-        // A call with no arguments streams none: say `{}`, as the non-streaming result does.
-        if (!tool.hasArguments)
-          out.push({ type: 'tool-call-delta', index: tool.index, argumentsDelta: '{}' });
+        const block = this.#blocks.get(index);
+        this.#blocks.delete(index);
+        if (block?.type !== 'tool_use') return;
+        // A call with no arguments streams none: its deltas join to `{}`, as its `tool-call` says.
+        if (!block.hasArguments) this.#assembler.addToolCallArguments(index, '{}', out);
+        this.#assembler.endToolCall(index, out);
         return;
       }
-      case 'message_delta':
-        if (typeof chunk.delta?.stop_reason === 'string') this.#stopReason = chunk.delta.stop_reason;
+      case 'message_delta': {
+        const delta = chunk.delta;
+        if (typeof delta?.stop_reason === 'string') {
+          this.#stopReason = delta.stop_reason;
+          this.#stopDetails = delta.stop_details;
+          this.#assembler.endOpenToolCalls(out);
+        }
         if (chunk.usage !== undefined) this.#usage = readAnthropicUsage(chunk.usage, this.#usage);
         return;
+      }
       case 'message_stop':
         this.done = true;
+        this.#assembler.endOpenToolCalls(out);
         return;
       case 'error':
         throw mapAnthropicStreamError(frame.data, this.#context);
@@ -102,29 +122,84 @@ export class AnthropicStreamParser implements StreamParser {
     }
   }
 
-  #blockStart(chunk: StreamChunk, out: StreamEvent[]): void {
-    const block = chunk.content_block;
-    if (typeof block !== 'object' || block === null) return;
-    if (block.type === 'text' && block.text) out.push({ type: 'text-delta', text: block.text });
-    if (block.type !== 'tool_use') return;
-    const input = block.input;
-    const complete = isRecord(input) && Object.keys(input).length > 0;
-    const tool: OpenToolCall = { index: this.#toolCount++, hasArguments: complete, complete };
-    this.#tools.set(chunk.index ?? 0, tool);
-    const event: ToolCallDeltaEvent = {
-      type: 'tool-call-delta',
-      index: tool.index,
-      argumentsDelta: complete ? JSON.stringify(input) : '',
-    };
-    if (typeof block.id === 'string') event.id = block.id;
-    if (typeof block.name === 'string') event.name = block.name;
-    out.push(event);
+  #blockStart(index: number, block: Record<string, unknown> | undefined, out: StreamEvent[]): void {
+    if (!isRecord(block)) return;
+    const assembler = this.#assembler;
+    switch (block.type) {
+      case 'text':
+        assembler.boundary();
+        if (typeof block.text === 'string') assembler.addText(block.text, out);
+        return;
+      case 'thinking': {
+        const partsBefore = assembler.parts.length;
+        this.#blocks.set(index, { type: 'thinking', partsBefore, hasArguments: false, complete: false });
+        assembler.boundary();
+        if (typeof block.thinking === 'string') assembler.addReasoning(block.thinking, out);
+        if (typeof block.signature === 'string' && block.signature) this.#signature(index, block.signature);
+        return;
+      }
+      case 'redacted_thinking':
+        if (typeof block.data === 'string')
+          assembler.addOpaqueReasoning('anthropic', { redactedData: block.data });
+        return;
+      case 'tool_use': {
+        const input = block.input;
+        // `input` is a `{}` placeholder before the deltas; a non-empty one is the whole input.
+        const complete = isRecord(input) && Object.keys(input).length > 0;
+        this.#blocks.set(index, { type: 'tool_use', partsBefore: 0, hasArguments: complete, complete });
+        assembler.startToolCall(
+          index,
+          typeof block.id === 'string' ? block.id : undefined,
+          typeof block.name === 'string' ? block.name : undefined,
+          out,
+          toolUseMetadata(block),
+        );
+        if (complete) assembler.addToolCallArguments(index, JSON.stringify(input), out);
+        return;
+      }
+      default:
+        // Server tool blocks (web search, code execution) run at Anthropic; they stay out of the message.
+        return;
+    }
+  }
+
+  #blockDelta(index: number, delta: StreamChunk['delta'], out: StreamEvent[]): void {
+    if (typeof delta !== 'object' || delta === null) return;
+    switch (delta.type) {
+      case 'text_delta':
+        if (delta.text) this.#assembler.addText(delta.text, out);
+        return;
+      case 'thinking_delta':
+        if (delta.thinking) this.#assembler.addReasoning(delta.thinking, out);
+        return;
+      case 'signature_delta':
+        if (delta.signature) this.#signature(index, delta.signature);
+        return;
+      case 'input_json_delta': {
+        const block = this.#blocks.get(index);
+        if (block?.type !== 'tool_use' || block.complete || !delta.partial_json) return;
+        block.hasArguments = true;
+        this.#assembler.addToolCallArguments(index, delta.partial_json, out);
+        return;
+      }
+      default:
+        // citations_delta and newer delta types.
+        return;
+    }
+  }
+
+  #signature(index: number, signature: string): void {
+    const block = this.#blocks.get(index);
+    if (block?.type !== 'thinking') return;
+    if (this.#assembler.parts.length > block.partsBefore) attachSignature(this.#assembler, signature);
+    else this.#assembler.addOpaqueReasoning('anthropic', { signature });
   }
 
   finish(): FinishEvent {
     if (!this.done && this.#stopReason === undefined) {
       throw streamEndedEarly(this.#context, 'no stop_reason, no message_stop');
     }
+    const refused = this.#stopReason === 'refusal';
     return finishEvent(
       {
         finishReason: mapAnthropicFinishReason(this.#stopReason),
@@ -132,8 +207,10 @@ export class AnthropicStreamParser implements StreamParser {
         usage: toUsage(this.#usage ?? readAnthropicUsage(undefined)),
         model: this.#model,
         id: this.#id,
+        refusal: refused ? refusalOf(this.#stopDetails, this.#assembler.text) : undefined,
       },
       this.#context,
+      this.#assembler,
     );
   }
 }

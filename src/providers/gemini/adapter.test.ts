@@ -2,22 +2,24 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StreamFrame } from '../../http/frames.ts';
-import { LLMConfigurationError, LLMInvalidResponseError } from '../../spec/errors.ts';
-import type { ChatMessage } from '../../spec/types.ts';
+import { LLMConfigurationError, LLMInvalidResponseError, LLMUnsupportedError } from '../../spec/errors.ts';
+import type { NormalizedMessage } from '../normalized.ts';
 import type { NormalizedRequest, ProviderInput } from '../provider.ts';
 import { resolveGemini } from './config.ts';
 import { geminiApiRoot } from './index.ts';
-import { countTokensBody, geminiConversation, generateContentBody, modelResource } from './request.ts';
+import { countTokensBody, generateContentBody, modelResource } from './request.ts';
 import { GeminiStreamDecoder } from './stream-decoder.ts';
 import { applyPartialArg, parseJsonPath } from './stream-tool-calls.ts';
 import { parseGeminiTokenCount } from './token-count.ts';
 
 const input = (extra: Partial<ProviderInput> = {}): ProviderInput => ({ headers: {}, ...extra });
+const text = (value: string) => [{ type: 'text' as const, text: value }];
 const request = (extra: Partial<NormalizedRequest> = {}): NormalizedRequest => ({
-  messages: [{ role: 'user', content: 'hi' }],
+  messages: [{ role: 'user', content: text('hi') }],
   model: 'gemini-2.5-flash',
   ...extra,
 });
+const bodyOf = (extra: Partial<NormalizedRequest>) => JSON.parse(generateContentBody(request(extra)).body);
 
 describe('gemini configuration', () => {
   test('the key: option, then GEMINI_API_KEY, then GOOGLE_API_KEY', () => {
@@ -91,23 +93,19 @@ describe('gemini configuration', () => {
 
 describe('gemini request bodies', () => {
   test('roles: system → systemInstruction, assistant → model; sampling in generationConfig', () => {
-    const body = JSON.parse(
-      generateContentBody(
-        request({
-          messages: [
-            { role: 'system', content: 'Be brief.' },
-            { role: 'user', content: 'Hi' },
-            { role: 'assistant', content: 'Hello!' },
-            { role: 'user', content: 'Bye' },
-          ],
-          temperature: 0,
-          topP: 0.5,
-          maxTokens: 10,
-          stop: 'END',
-          seed: 7,
-        }),
-      ),
-    );
+    const body = bodyOf({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: text('Hi') },
+        { role: 'assistant', content: text('Hello!') },
+        { role: 'user', content: text('Bye') },
+      ],
+      temperature: 0,
+      topP: 0.5,
+      maxTokens: 10,
+      stop: 'END',
+      seed: 7,
+    });
     assert.deepEqual(body, {
       contents: [
         { role: 'user', parts: [{ text: 'Hi' }] },
@@ -119,47 +117,77 @@ describe('gemini request bodies', () => {
     });
   });
 
-  test('tool results become functionResponse parts, parallel ones in one user turn; without a name, text', () => {
-    const messages: ChatMessage[] = [
-      { role: 'user', content: 'Weather in Paris and Rome?' },
-      { role: 'assistant', content: '' },
-      { role: 'tool', name: 'weather', toolCallId: 'call_0', content: '{"temp":21}' },
-      { role: 'tool', name: 'weather', content: 'sunny' },
-      { role: 'user', content: 'Thanks' },
-      { role: 'tool', content: 'orphan result' },
+  test('tool results become functionResponse parts, parallel ones in one user turn, ids only when Gemini gave them', () => {
+    const messages: NormalizedMessage[] = [
+      { role: 'user', content: text('Weather in Paris and Rome?') },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool-call', id: 'call_given', name: 'weather', arguments: '{"city":"Paris"}' },
+          {
+            type: 'tool-call',
+            id: 'call_made_up',
+            name: 'weather',
+            arguments: '{"city":"Rome"}',
+            providerMetadata: { gemini: { syntheticId: true } },
+          },
+        ],
+      },
+      {
+        role: 'tool',
+        toolCallId: 'call_given',
+        toolName: 'weather',
+        content: text('{"temp":21}'),
+        isError: false,
+      },
+      {
+        role: 'tool',
+        toolCallId: 'call_made_up',
+        toolName: 'weather',
+        content: text('sunny'),
+        isError: false,
+      },
+      { role: 'user', content: text('Thanks') },
     ];
-    assert.deepEqual(geminiConversation(messages).contents.slice(2), [
+    assert.deepEqual(bodyOf({ messages }).contents.slice(1), [
+      {
+        role: 'model',
+        parts: [
+          { functionCall: { name: 'weather', args: { city: 'Paris' }, id: 'call_given' } },
+          { functionCall: { name: 'weather', args: { city: 'Rome' } } },
+        ],
+      },
       {
         role: 'user',
         parts: [
-          { functionResponse: { id: 'call_0', name: 'weather', response: { temp: 21 } } },
+          { functionResponse: { name: 'weather', response: { temp: 21 }, id: 'call_given' } },
           { functionResponse: { name: 'weather', response: { output: 'sunny' } } },
         ],
       },
       { role: 'user', parts: [{ text: 'Thanks' }] },
-      { role: 'user', parts: [{ text: 'orphan result' }] },
     ]);
   });
 
-  test('providerOptions merge last; generationConfig field by field', () => {
-    const body = JSON.parse(
-      generateContentBody(
-        request({
-          temperature: 0.2,
-          maxTokens: 5,
-          providerOptions: {
-            generationConfig: { thinkingConfig: { thinkingBudget: 0 }, maxOutputTokens: 50 },
-            tools: [{ googleSearch: {} }],
-          },
-        }),
-      ),
-    );
+  test('providerOptions.gemini merge without overwriting; built-in tools join ours', () => {
+    const body = bodyOf({
+      temperature: 0.2,
+      maxTokens: 5,
+      providerOptions: {
+        gemini: {
+          generationConfig: { thinkingConfig: { thinkingBudget: 0 }, topK: 3 },
+          tools: [{ googleSearch: {} }],
+        },
+        anthropic: { top_k: 1 },
+      },
+    });
     assert.deepEqual(body.generationConfig, {
       temperature: 0.2,
-      maxOutputTokens: 50,
+      maxOutputTokens: 5,
       thinkingConfig: { thinkingBudget: 0 },
+      topK: 3,
     });
     assert.deepEqual(body.tools, [{ googleSearch: {} }]);
+    assert.equal(body.top_k, undefined);
   });
 
   test('countTokens: the short form, or the whole request when a system turn or tools must count', () => {
@@ -167,15 +195,105 @@ describe('gemini request bodies', () => {
       contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
     });
     const full = JSON.parse(
-      countTokensBody(request({ providerOptions: { tools: [{ codeExecution: {} }] } })),
+      countTokensBody(
+        request({
+          tools: [{ name: 'now', parameters: { type: 'object', properties: {} } }],
+          providerOptions: { gemini: { tools: [{ codeExecution: {} }] } },
+        }),
+      ),
     );
     assert.deepEqual(full, {
       generateContentRequest: {
         model: 'models/gemini-2.5-flash',
         contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
-        tools: [{ codeExecution: {} }],
+        tools: [
+          {
+            functionDeclarations: [{ name: 'now', parametersJsonSchema: { type: 'object', properties: {} } }],
+          },
+          { codeExecution: {} },
+        ],
       },
     });
+  });
+});
+
+describe('gemini thinking config', () => {
+  const config = (reasoning: NormalizedRequest['reasoning'], model: string) => {
+    const { body, warnings } = generateContentBody(request({ reasoning, model }));
+    const thinking = (JSON.parse(body).generationConfig as Record<string, unknown> | undefined)
+      ?.thinkingConfig;
+    return { thinking, warnings: warnings.map((warning) => warning.code) };
+  };
+
+  test('2.5: a budget, from budgetTokens or effort, with thought summaries', () => {
+    assert.deepEqual(config({ budgetTokens: 2048 }, 'gemini-2.5-flash'), {
+      thinking: { thinkingBudget: 2048, includeThoughts: true },
+      warnings: [],
+    });
+    assert.deepEqual(config({ effort: 'low' }, 'gemini-2.5-flash').thinking, {
+      thinkingBudget: 1024,
+      includeThoughts: true,
+    });
+    assert.deepEqual(config({ effort: 'none' }, 'gemini-2.5-flash').thinking, { thinkingBudget: 0 });
+    assert.deepEqual(config({ effort: 'none' }, 'gemini-2.5-pro'), {
+      thinking: { thinkingBudget: 128, includeThoughts: true },
+      warnings: ['setting-changed'],
+    });
+    assert.deepEqual(config({ effort: 'xhigh' }, 'gemini-2.5-pro').thinking, {
+      thinkingBudget: 32768,
+      includeThoughts: true,
+    });
+  });
+
+  test('3: a level from effort (Pro has low and high), a budget only without effort', () => {
+    assert.deepEqual(config({ effort: 'medium' }, 'gemini-3-flash-preview'), {
+      thinking: { thinkingLevel: 'medium', includeThoughts: true },
+      warnings: [],
+    });
+    assert.deepEqual(config({ effort: 'minimal', budgetTokens: 100 }, 'gemini-3-pro-preview'), {
+      thinking: { thinkingLevel: 'low', includeThoughts: true },
+      warnings: ['setting-changed', 'setting-ignored'],
+    });
+    assert.deepEqual(config({ budgetTokens: 4096 }, 'models/gemini-3-pro-preview').thinking, {
+      thinkingBudget: 4096,
+      includeThoughts: true,
+    });
+  });
+
+  test('before 2.5 a model does not think: unsupported (effort none is fine)', () => {
+    assert.throws(
+      () => config({ effort: 'high' }, 'gemini-2.0-flash'),
+      (error: unknown) =>
+        error instanceof LLMUnsupportedError &&
+        /gemini model gemini-2\.0-flash does not support reasoning/.test(error.message),
+    );
+    assert.equal(config({ effort: 'none' }, 'gemini-2.0-flash').thinking, undefined);
+  });
+});
+
+describe('gemini local token estimate', () => {
+  test('an estimate that counts media and tools', () => {
+    const { adapter } = resolveGemini(input({ apiKey: 'k' }), {});
+    const plain = adapter.countRequestTokensLocally(
+      request({ messages: [{ role: 'user', content: text('hello') }] }),
+    );
+    const rich = adapter.countRequestTokensLocally(
+      request({
+        messages: [
+          {
+            role: 'user',
+            content: [
+              ...text('hello'),
+              { type: 'image', source: { kind: 'base64', data: 'iVBORw0KGgo=', mediaType: 'image/png' } },
+            ],
+          },
+        ],
+        tools: [{ name: 'now', parameters: { type: 'object', properties: {} } }],
+      }),
+    );
+    assert.equal(plain.exact, false);
+    assert.equal(plain.source, 'estimate');
+    assert.ok(rich.inputTokens >= plain.inputTokens + 258, `${rich.inputTokens} counts the image`);
   });
 });
 

@@ -1,8 +1,8 @@
 /** The Gemini provider: the Generative Language API (`generativelanguage.googleapis.com`), natively. */
-import type { PreparedRequest } from '../../http/transport.ts';
 import { estimateTokens } from '../../tokens/estimate.ts';
 import { trimSlash, USER_AGENT } from '../config-helpers.ts';
-import type { NormalizedRequest, ProviderAdapter } from '../provider.ts';
+import type { NormalizedRequest, PreparedCompletion, ProviderAdapter } from '../provider.ts';
+import { geminiCapabilities } from './capabilities.ts';
 import { geminiEmbeddings } from './embeddings.ts';
 import { GEMINI_REQUEST_ID_HEADERS, mapGeminiError } from './errors.ts';
 import { generateContentBody, modelResource } from './request.ts';
@@ -47,17 +47,21 @@ export function createGeminiAdapter(settings: GeminiAdapterSettings): ProviderAd
     name: 'gemini',
     origin: new URL(root).origin,
     requestIdHeaders: GEMINI_REQUEST_ID_HEADERS,
-    completionRequest(request: NormalizedRequest, stream: boolean): PreparedRequest {
+    completionRequest(request: NormalizedRequest, stream: boolean): PreparedCompletion {
       const headers = stream ? streamHeaders : jsonHeaders;
-      return {
+      const { body, warnings } = generateContentBody(request);
+      const prepared: PreparedCompletion = {
         url: stream
           ? `${url(request.model, 'streamGenerateContent')}?alt=sse`
           : url(request.model, 'generateContent'),
         method: 'POST',
         headers: request.headers ? { ...headers, ...request.headers } : headers,
-        body: generateContentBody(request),
+        body,
       };
+      if (warnings.length > 0) prepared.warnings = warnings;
+      return prepared;
     },
+    capabilities: geminiCapabilities,
     parseCompletion: parseGeminiResponse,
     createStreamDecoder: (options) => new GeminiStreamDecoder(options),
     createStreamParser: (context) => new GeminiStreamParser(context),

@@ -2,13 +2,20 @@
  * Reads Gemini `GenerateContentResponse` and embeddings bodies. Lenient: unknown fields (grounding,
  * citations, logprobs, safety ratings with enum values not yet known) are ignored and kept in `raw`;
  * only a body with no usable shape is an error.
+ *
+ * A candidate's parts become the assistant message in order: thought summaries (`thought: true`) as
+ * reasoning, text, and `functionCall`s as tool calls; a part's `thoughtSignature` stays on the part it came
+ * on (`providerMetadata.gemini.thoughtSignature`), and one on an empty text part — how streams end — goes
+ * to the text before it. Code execution parts are not text and are left in `raw`.
  */
 import { isRecord, type Json } from '../../spec/json.ts';
-import type { CompletionResult, FinishReason, ToolCall, Usage } from '../../spec/types.ts';
+import type { CompletionResult, FinishReason, StreamEvent, Usage } from '../../spec/types.ts';
 import { invalidEmbeddings, invalidResponse } from '../error-helpers.ts';
+import { MessageAssembler } from '../message-assembly.ts';
 import { completionResult, nonEmptyString, noUsage } from '../parse-helpers.ts';
 import type { CallContext } from '../provider.ts';
 import { mapGeminiBodyError } from './errors.ts';
+import { StreamedToolCalls } from './stream-tool-calls.ts';
 
 /** Gemini's `finishReason` → ours; the raw value is kept beside it in `rawFinishReason`. */
 export function mapGeminiFinishReason(reason: unknown): FinishReason {
@@ -27,6 +34,7 @@ export function mapGeminiFinishReason(reason: unknown): FinishReason {
     case 'IMAGE_RECITATION':
       return 'content-filter';
     case 'MALFORMED_FUNCTION_CALL':
+    case 'UNEXPECTED_TOOL_CALL':
       return 'error';
     default:
       return 'other';
@@ -72,25 +80,53 @@ export function partsOf(candidate: Json): unknown[] {
   return isRecord(content) && Array.isArray(content.parts) ? content.parts : [];
 }
 
-/** A complete `functionCall` → a tool call; `index` is its position among the response's calls. */
-export function toolCallOf(call: Json, index: number): ToolCall {
-  return {
-    id: typeof call.id === 'string' && call.id ? call.id : `call_${index}`,
-    name: typeof call.name === 'string' ? call.name : '',
-    arguments: JSON.stringify(call.args ?? {}),
-  };
-}
-
 /** Why a prompt was refused, when the response says it was (no candidates, `promptFeedback` set). */
 export function blockReasonOf(body: Json): string | undefined {
   const feedback = body.promptFeedback;
   return isRecord(feedback) && typeof feedback.blockReason === 'string' ? feedback.blockReason : undefined;
 }
 
+/** A candidate's parts, whole or streamed, into one assistant message. */
+export class GeminiPartReader {
+  readonly assembler = new MessageAssembler();
+  readonly #calls = new StreamedToolCalls(this.assembler);
+
+  /**
+   * One part. `whole`: the part is complete (a response body), so it is a part of its own; streamed text
+   * continues the text before it until a signature closes it.
+   */
+  read(part: unknown, whole: boolean, out?: StreamEvent[]): void {
+    if (!isRecord(part)) return;
+    const signature =
+      typeof part.thoughtSignature === 'string' && part.thoughtSignature !== ''
+        ? part.thoughtSignature
+        : undefined;
+    if (isRecord(part.functionCall)) {
+      this.#calls.onFunctionCall(part.functionCall, signature, out);
+      return;
+    }
+    this.#calls.close(out);
+    if (typeof part.text !== 'string') return;
+    const type = part.thought === true ? 'reasoning' : 'text';
+    if (whole && part.text !== '') this.assembler.boundary();
+    if (type === 'reasoning') this.assembler.addReasoning(part.text, out);
+    else this.assembler.addText(part.text, out);
+    if (signature) {
+      this.assembler.annotate(type, 'gemini', { thoughtSignature: signature });
+      this.assembler.boundary();
+    }
+  }
+
+  /** The response ended: a call still in pieces ends too. */
+  end(out?: StreamEvent[]): void {
+    this.#calls.close(out);
+  }
+}
+
 /**
- * A `generateContent` response → our result. The text is the first candidate's text parts, thought parts
- * left out; `functionCall` parts become tool calls (finish reason `tool-calls`). A blocked prompt (no
- * candidates, `promptFeedback`) is an empty result with `content-filter` and the block reason as raw.
+ * A `generateContent` response → our result: the first candidate's parts as the message (finish reason
+ * `tool-calls` when it called a tool: Gemini says STOP). A blocked prompt (no candidates,
+ * `promptFeedback`) is an empty result with `content-filter` and the block reason as raw.
  */
 export function parseGeminiResponse(body: unknown, context: CallContext): CompletionResult {
   if (isRecord(body) && isRecord(body.error)) throw mapGeminiBodyError(body, context, 'body');
@@ -98,35 +134,30 @@ export function parseGeminiResponse(body: unknown, context: CallContext): Comple
     throw invalidResponse(context, 'returned a response without candidates or promptFeedback', { body });
   }
   const candidate = Array.isArray(body.candidates) ? firstCandidate(body.candidates) : undefined;
-  let text = '';
-  const toolCalls: ToolCall[] = [];
-  for (const part of candidate ? partsOf(candidate) : []) {
-    if (!isRecord(part) || part.thought === true) continue;
-    if (typeof part.text === 'string') text += part.text;
-    if (isRecord(part.functionCall)) toolCalls.push(toolCallOf(part.functionCall, toolCalls.length));
-  }
+  const reader = new GeminiPartReader();
+  for (const part of candidate ? partsOf(candidate) : []) reader.read(part, true);
+  reader.end();
+  const { assembler } = reader;
   let rawFinishReason: string | undefined;
   let finishReason: FinishReason;
   if (candidate) {
     rawFinishReason = typeof candidate.finishReason === 'string' ? candidate.finishReason : undefined;
-    finishReason = mapGeminiFinishReason(rawFinishReason);
-    if (toolCalls.length > 0 && finishReason === 'stop') finishReason = 'tool-calls';
+    finishReason = assembler.finishReason(mapGeminiFinishReason(rawFinishReason));
   } else {
     rawFinishReason = blockReasonOf(body);
     finishReason = isRecord(body.promptFeedback) ? 'content-filter' : 'other';
   }
   return completionResult(
     {
-      text,
       finishReason,
       rawFinishReason,
       usage: mapGeminiUsage(body.usageMetadata),
       model: nonEmptyString(body.modelVersion),
       id: typeof body.responseId === 'string' ? body.responseId : undefined,
-      toolCalls,
       raw: body,
     },
     context,
+    assembler,
   );
 }
 

@@ -1,14 +1,16 @@
 /**
- * Function calls in a Gemini stream → `tool-call-delta` events. Most models send each call whole, in one
- * part (`{name, args}`): one delta with the name and the whole arguments. With streamed arguments
- * (Vertex `streamFunctionCallArguments`) a call arrives in pieces: `{name, willContinue: true}`, then
- * `partialArgs` (`{jsonPath, stringValue|numberValue|boolValue|nullValue, willContinue}`), then an empty
- * `{}` that closes it. The pieces are assembled here and the arguments sent as one delta when the call
- * closes, so every call's deltas join into valid JSON.
+ * Function calls in a Gemini response → tool-call parts and events. Most models send each call whole, in
+ * one part (`{name, args}`): one call, ended at once (Gemini's end-of-call signal is the part itself). With
+ * streamed arguments (Vertex `streamFunctionCallArguments`) a call arrives in pieces: `{name, willContinue:
+ * true}`, then `partialArgs` (`{jsonPath, stringValue|numberValue|boolValue|nullValue, willContinue}`), then
+ * an empty `{}` that closes it. The pieces are assembled here and the arguments sent as one delta when the
+ * call closes, so every call's deltas join into valid JSON. Calls carry no index: each gets the next one.
  */
 
 import { isRecord, type Json } from '../../spec/json.ts';
+import type { ProviderMetadata } from '../../spec/messages.ts';
 import type { StreamEvent } from '../../spec/types.ts';
+import type { MessageAssembler } from '../message-assembly.ts';
 
 type PathSegment = string | number;
 const SEGMENT = /\.([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/g;
@@ -54,32 +56,42 @@ export function applyPartialArg(args: Json, partial: unknown): void {
   container[last] = append && typeof existing === 'string' ? existing + (value as string) : value;
 }
 
-/** Tracks the calls of one stream: their indexes, and the one being assembled from pieces. */
-export class StreamedToolCalls {
-  /** Calls seen so far (the next call's index). */
-  count = 0;
-  #open: { index: number; args: Json } | undefined;
+/** The opaque state a call carries: its thought signature, and whether we made its id up. */
+function callState(id: string | undefined, signature: string | undefined): ProviderMetadata {
+  const gemini: Json = {};
+  if (signature !== undefined) gemini.thoughtSignature = signature;
+  if (id === undefined) gemini.syntheticId = true;
+  return { gemini };
+}
 
-  /** One `functionCall` part. */
-  onFunctionCall(call: Json, out: StreamEvent[]): void {
+/**
+ * The calls of one response, into the message: a whole call at once (`addToolCall`, its own index even when
+ * it has the same name as the one before), a call in pieces from its first piece to its closing `{}`.
+ */
+export class StreamedToolCalls {
+  readonly #assembler: MessageAssembler;
+  #pieces = 0;
+  #open: { key: string; args: Json } | undefined;
+
+  constructor(assembler: MessageAssembler) {
+    this.#assembler = assembler;
+  }
+
+  /** One `functionCall` part, with the part's `thoughtSignature` when it has one. */
+  onFunctionCall(call: Json, signature: string | undefined, out?: StreamEvent[]): void {
     const partials = Array.isArray(call.partialArgs) ? call.partialArgs : undefined;
     const continues = call.willContinue === true;
     if (typeof call.name === 'string' && call.name) {
       this.close(out);
-      const index = this.count++;
-      const id = typeof call.id === 'string' && call.id ? call.id : `call_${index}`;
+      const id = typeof call.id === 'string' && call.id ? call.id : undefined;
+      const state = callState(id, signature);
       if (!continues && !partials) {
-        out.push({
-          type: 'tool-call-delta',
-          index,
-          id,
-          name: call.name,
-          argumentsDelta: JSON.stringify(call.args ?? {}),
-        });
+        this.#assembler.addToolCall(id, call.name, JSON.stringify(call.args ?? {}), out, state);
         return;
       }
-      out.push({ type: 'tool-call-delta', index, id, name: call.name, argumentsDelta: '' });
-      this.#open = { index, args: isRecord(call.args) ? { ...call.args } : {} };
+      const key = `pieces-${this.#pieces++}`;
+      this.#assembler.startToolCall(key, id, call.name, out, state);
+      this.#open = { key, args: isRecord(call.args) ? { ...call.args } : {} };
     }
     // A piece with no call started has nothing to belong to.
     if (!this.#open) return;
@@ -87,14 +99,11 @@ export class StreamedToolCalls {
     if (!continues) this.close(out);
   }
 
-  /** Sends the assembled arguments of a call still open. */
-  close(out: StreamEvent[]): void {
+  /** Ends a call still open: its assembled arguments as one delta, then its `tool-call` event. */
+  close(out?: StreamEvent[]): void {
     if (!this.#open) return;
-    out.push({
-      type: 'tool-call-delta',
-      index: this.#open.index,
-      argumentsDelta: JSON.stringify(this.#open.args),
-    });
+    this.#assembler.addToolCallArguments(this.#open.key, JSON.stringify(this.#open.args), out);
+    this.#assembler.endToolCall(this.#open.key, out);
     this.#open = undefined;
   }
 }

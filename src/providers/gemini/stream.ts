@@ -1,7 +1,9 @@
 /**
  * `streamGenerateContent` frames → our stream events. Every event is a whole `GenerateContentResponse`:
- * text deltas come from the first candidate's parts (thought parts left out), `functionCall` parts become
- * tool-call deltas, usage is the last `usageMetadata` seen. Older models repeat `finishReason` on every
+ * the first candidate's parts become reasoning deltas (thought summaries), text deltas and tool calls (one
+ * `tool-call` per `functionCall` part, which arrives whole; Vertex's streamed arguments when their closing
+ * piece comes), usage is the last `usageMetadata` seen. A `thoughtSignature` on the trailing empty text
+ * part goes to the text before it. Older models repeat `finishReason` on every
  * chunk, so the last one counts. Gemini sends no end marker: the stream is complete when the body ends
  * after a finish reason (or a prompt block) was seen, and cut short otherwise.
  */
@@ -11,11 +13,17 @@ import type { FinishEvent, FinishReason, StreamEvent, Usage } from '../../spec/t
 import { finishEvent, parseFrameJson, streamEndedEarly } from '../parse-helpers.ts';
 import type { CallContext, StreamParser } from '../provider.ts';
 import { mapGeminiBodyError } from './errors.ts';
-import { blockReasonOf, firstCandidate, mapGeminiFinishReason, mapGeminiUsage, partsOf } from './response.ts';
+import {
+  blockReasonOf,
+  firstCandidate,
+  GeminiPartReader,
+  mapGeminiFinishReason,
+  mapGeminiUsage,
+  partsOf,
+} from './response.ts';
 import { RAW_FRAME_EVENT } from './stream-decoder.ts';
-import { StreamedToolCalls } from './stream-tool-calls.ts';
 
-/** One streamed response's frames → text and tool-call deltas, then one finish event. */
+/** One streamed response's frames → reasoning, text and tool-call events, then one finish event. */
 export class GeminiStreamParser implements StreamParser {
   /** Gemini has no end-of-stream event: the client reads to the end of the body. */
   readonly done = false;
@@ -25,7 +33,7 @@ export class GeminiStreamParser implements StreamParser {
   #usage: Usage | undefined;
   #id: string | undefined;
   #model: string | undefined;
-  readonly #toolCalls = new StreamedToolCalls();
+  readonly #parts = new GeminiPartReader();
   readonly #context: CallContext;
 
   constructor(context: CallContext) {
@@ -56,14 +64,10 @@ export class GeminiStreamParser implements StreamParser {
     }
     const candidate = firstCandidate(candidates);
     if (!candidate) return;
-    for (const part of partsOf(candidate)) {
-      if (!isRecord(part) || part.thought === true) continue;
-      if (typeof part.text === 'string' && part.text) out.push({ type: 'text-delta', text: part.text });
-      if (isRecord(part.functionCall)) this.#toolCalls.onFunctionCall(part.functionCall, out);
-    }
+    for (const part of partsOf(candidate)) this.#parts.read(part, false, out);
     if (typeof candidate.finishReason === 'string') {
       this.#finishReason = candidate.finishReason;
-      this.#toolCalls.close(out);
+      this.#parts.end(out);
     }
   }
 
@@ -76,7 +80,6 @@ export class GeminiStreamParser implements StreamParser {
     if (this.#finishReason !== undefined) {
       rawFinishReason = this.#finishReason;
       finishReason = mapGeminiFinishReason(rawFinishReason);
-      if (finishReason === 'stop' && this.#toolCalls.count > 0) finishReason = 'tool-calls';
     } else {
       rawFinishReason = this.#blockReason;
       finishReason = 'content-filter';
@@ -84,6 +87,7 @@ export class GeminiStreamParser implements StreamParser {
     return finishEvent(
       { finishReason, rawFinishReason, usage: this.#usage, model: this.#model, id: this.#id },
       this.#context,
+      this.#parts.assembler,
     );
   }
 }

@@ -1,10 +1,13 @@
 /**
  * Gemini token counts. Gemini's tokenizer is not public, so `countTokens(text)` is the documented estimate;
- * an exact count of a whole request comes from the `models/{model}:countTokens` endpoint.
+ * an exact count of a whole request (tools, images and files included) comes from the
+ * `models/{model}:countTokens` endpoint. The local count is an estimate, and a rougher one with media.
+ *
+ * @see https://ai.google.dev/gemini-api/docs/tokens#multimodal-tokens
  */
 import type { PreparedRequest } from '../../http/transport.ts';
 import { isRecord } from '../../spec/json.ts';
-import { estimateMessagesTokens } from '../../tokens/estimate.ts';
+import { estimateMessagesTokens, estimateTokens } from '../../tokens/estimate.ts';
 import { invalidResponse } from '../error-helpers.ts';
 import type { CallContext, NormalizedRequest, RequestTokenCount, TokenCountEndpoint } from '../provider.ts';
 import { countTokensBody } from './request.ts';
@@ -38,7 +41,21 @@ export function geminiTokenCountEndpoint(
   };
 }
 
+/** What Gemini bills an image up to 384 px a side (larger ones are tiled at this many a 768 px tile). */
+const IMAGE_TOKENS = 258;
+/** A rough figure for a file of unknown length (a PDF page is 258; audio is 32 a second, video 263). */
+const FILE_TOKENS = 1000;
+
 /** A labelled estimate of a request's input tokens, for when the endpoint is not wanted. */
 export function estimateGeminiRequestTokens(request: NormalizedRequest): RequestTokenCount {
-  return { inputTokens: estimateMessagesTokens(request.messages), exact: false, source: 'estimate' };
+  let inputTokens = estimateMessagesTokens(request.messages);
+  if (request.tools) inputTokens += estimateTokens(JSON.stringify(request.tools));
+  for (const message of request.messages) {
+    if (message.role !== 'user' && message.role !== 'tool') continue;
+    for (const part of message.content) {
+      if (part.type === 'image') inputTokens += IMAGE_TOKENS;
+      else if (part.type === 'file') inputTokens += FILE_TOKENS;
+    }
+  }
+  return { inputTokens, exact: false, source: 'estimate' };
 }

@@ -281,7 +281,7 @@ describe('the request body obeys /api/chat', () => {
     });
     assert.deepEqual(
       result.warnings?.map((warning) => warning.code),
-      ['reasoning-dropped'],
+      ['metadata-dropped'],
     );
   });
 

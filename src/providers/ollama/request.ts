@@ -94,7 +94,7 @@ function wireMessages(request: NormalizedRequest, warnings: Warning[]): Json[] {
   }
   if (dropped.foreignReasoning > 0) {
     warnings.push({
-      code: 'reasoning-dropped',
+      code: 'metadata-dropped',
       message: `ollama: ${dropped.foreignReasoning} reasoning part(s) produced by another provider were not sent back (another model's thinking is not this model's own)`,
     });
   }
