@@ -204,6 +204,11 @@ export function refusalFor(
   return refusals.reduce((latest, refusal) => (last(refusal) > last(latest) ? refusal : latest));
 }
 
+/** The refusal of a key the gateway holds but the store no longer has (refused as a revoked one). */
+export function missingKeyRefusal(record: KeyRecord): Refusal {
+  return { reason: 'revoked', message: `The ${keyLabel(record)} is not in the store.` };
+}
+
 /** The refusal of a key that can no longer be used, or undefined. `revokedAt` may come from the store. */
 export function keyRefusal(record: KeyRecord, at: number, revokedAt = record.revokedAt): Refusal | undefined {
   if (revokedAt !== undefined) {

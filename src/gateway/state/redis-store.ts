@@ -16,7 +16,6 @@ import {
   type RedisConnection,
   type RedisConnectionOptions,
 } from '../../middleware/cache/redis-connection.ts';
-import { LLMBadRequestError } from '../../spec/errors.ts';
 import { GatewayStateUnavailableError } from './errors.ts';
 import { displayPrefix, generateKey, hashesEqual, hashKey, looksLikeKey, newKeyId } from './keys.ts';
 import {
@@ -25,6 +24,7 @@ import {
   keyRefusal,
   keySpend,
   type LimitReason,
+  missingKeyRefusal,
   periodAt,
   refusalFor,
   toNanos,
@@ -53,7 +53,12 @@ import type {
   Refusal,
   Reservation,
 } from './types.ts';
-import { validateKeySpec, validateLedgerEntry, validateReservation } from './validate.ts';
+import {
+  duplicateReservation,
+  validateKeySpec,
+  validateLedgerEntry,
+  validateReservation,
+} from './validate.ts';
 
 interface RedisMulti {
   addCommand(args: string[]): RedisMulti;
@@ -290,16 +295,11 @@ export class RedisGatewayStore implements GatewayStore {
     const [status] = reply;
     if (status === 'ok') return undefined;
     if (status === 'missing') {
-      return {
-        reason: 'revoked',
-        message: `The key "${record.name}" (${record.prefix}) is not in the store.`,
-      };
+      return missingKeyRefusal(record);
     }
     if (status === 'revoked') return keyRefusal(record, at, Number(reply[1]));
     if (status === 'duplicate') {
-      throw new LLMBadRequestError(
-        `Request ${reservation.requestId} already holds a reservation of key ${record.id}: settle it first.`,
-      );
+      throw duplicateReservation(reservation);
     }
     const [, reasons, requests, tokens, spentNanos, reservedNanos, window] = reply as [
       string,

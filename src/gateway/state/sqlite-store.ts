@@ -12,7 +12,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LLMBadRequestError, LLMConfigurationError } from '../../spec/errors.ts';
+import { LLMConfigurationError } from '../../spec/errors.ts';
 import { displayPrefix, generateKey, hashesEqual, hashKey, looksLikeKey, newKeyId } from './keys.ts';
 import {
   type BucketCount,
@@ -23,6 +23,7 @@ import {
   firstLiveBucket,
   keyRefusal,
   keySpend,
+  missingKeyRefusal,
   type PeriodTotals,
   periodAt,
   refusalFor,
@@ -39,7 +40,12 @@ import type {
   Refusal,
   Reservation,
 } from './types.ts';
-import { validateKeySpec, validateLedgerEntry, validateReservation } from './validate.ts';
+import {
+  duplicateReservation,
+  validateKeySpec,
+  validateLedgerEntry,
+  validateReservation,
+} from './validate.ts';
 
 type Sqlite = typeof import('node:sqlite');
 type Database = import('node:sqlite').DatabaseSync;
@@ -175,11 +181,7 @@ export class SqliteGatewayStore implements GatewayStore {
     const s = this.#statements;
     const decide = (): Refusal | undefined => {
       const key = s.revokedAt.get(record.id) as { revoked_at: number | null } | undefined;
-      if (!key)
-        return {
-          reason: 'revoked',
-          message: `The key "${record.name}" (${record.prefix}) is not in the store.`,
-        };
+      if (!key) return missingKeyRefusal(record);
       if (key.revoked_at !== null) return keyRefusal(record, at, key.revoked_at);
       const usage: Usage = { requests: 0, tokens: 0, spentNanos: 0, reservedNanos: 0 };
       const first = firstLiveBucket(at);
@@ -218,9 +220,7 @@ export class SqliteGatewayStore implements GatewayStore {
       );
     } catch (error) {
       if (!/UNIQUE/.test((error as Error).message)) throw error;
-      throw new LLMBadRequestError(
-        `Request ${reservation.requestId} already holds a reservation of key ${record.id}: settle it first.`,
-      );
+      throw duplicateReservation(reservation);
     }
   }
 

@@ -124,3 +124,10 @@ export function validateLedgerEntry(record: KeyRecord, entry: LedgerEntry): void
   }
   if (issues.length > 0) fail('ledger entry', issues);
 }
+
+/** A second reservation under a request id that still holds one. */
+export function duplicateReservation(reservation: Reservation): LLMBadRequestError {
+  return new LLMBadRequestError(
+    `Request ${reservation.requestId} already holds a reservation of key ${reservation.keyId}: settle it first.`,
+  );
+}
