@@ -7,7 +7,8 @@ import type { KeyAuth } from './auth.ts';
 import { GatewayError, openAIErrorBody, toGatewayError } from './errors.ts';
 import { parseJson, presentedKey, readBody, sendJson } from './http.ts';
 import type { GatewayStore, KeyRecord, KeySpec } from './state/types.ts';
-import { type BodyIssue, invalidBody, isRecord } from './validate-body.ts';
+import { validateKeySpec } from './state/validate.ts';
+import { invalidBody, isRecord } from './validate-body.ts';
 
 /** A key as the API shows it: never the key, never its hash. */
 function shown(record: KeyRecord): Record<string, unknown> {
@@ -31,59 +32,18 @@ function shown(record: KeyRecord): Record<string, unknown> {
   return out;
 }
 
-function positive(
-  body: Record<string, unknown>,
-  field: string,
-  issues: BodyIssue[],
-  integer: boolean,
-): number | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value))) {
-    issues.push({
-      path: field,
-      message: integer ? 'must be a positive integer' : 'must be a positive number',
-    });
-    return undefined;
+/**
+ * A `POST /admin/keys` body → a key spec: `expiresAt` may be an ISO date; everything else is checked by the
+ * store's own validation (an unknown field is refused, so a typo cannot create a key without its limit).
+ */
+export function keySpecOf(body: unknown): KeySpec {
+  if (isRecord(body) && typeof body.expiresAt === 'string') {
+    const at = Date.parse(body.expiresAt);
+    if (!Number.isFinite(at))
+      throw invalidBody([{ path: 'expiresAt', message: 'must be an ISO date or epoch milliseconds' }]);
+    return validateKeySpec({ ...body, expiresAt: at });
   }
-  return value;
-}
-
-/** A `POST /admin/keys` body → a key spec, or every problem with it. */
-export function keySpecOf(body: unknown, now: number): KeySpec {
-  if (!isRecord(body)) throw invalidBody([{ path: '', message: 'the body must be a JSON object' }]);
-  const issues: BodyIssue[] = [];
-  if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 200) {
-    issues.push({ path: 'name', message: 'must be a non-empty string of at most 200 characters' });
-  }
-  const spec: KeySpec = { name: String(body.name ?? '').trim() };
-  if (body.models !== undefined) {
-    if (
-      !Array.isArray(body.models) ||
-      !body.models.every((model) => typeof model === 'string' && model !== '')
-    ) {
-      issues.push({ path: 'models', message: 'must be an array of model names' });
-    } else spec.models = body.models as string[];
-  }
-  spec.rpm = positive(body, 'rpm', issues, true);
-  spec.tpm = positive(body, 'tpm', issues, true);
-  spec.budgetUsd = positive(body, 'budgetUsd', issues, false);
-  if (body.budgetPeriod !== undefined) {
-    if (body.budgetPeriod !== 'day' && body.budgetPeriod !== 'month')
-      issues.push({ path: 'budgetPeriod', message: "must be 'day' or 'month'" });
-    else spec.budgetPeriod = body.budgetPeriod;
-    if (spec.budgetUsd === undefined) issues.push({ path: 'budgetPeriod', message: 'needs budgetUsd' });
-  }
-  if (body.expiresAt !== undefined) {
-    const at = typeof body.expiresAt === 'string' ? Date.parse(body.expiresAt) : body.expiresAt;
-    if (typeof at !== 'number' || !Number.isFinite(at))
-      issues.push({ path: 'expiresAt', message: 'must be an ISO date or epoch milliseconds' });
-    else if (at <= now) issues.push({ path: 'expiresAt', message: 'must be in the future' });
-    else spec.expiresAt = at;
-  }
-  if (issues.length > 0) throw invalidBody(issues);
-  for (const field of ['rpm', 'tpm', 'budgetUsd'] as const) if (spec[field] === undefined) delete spec[field];
-  return spec;
+  return validateKeySpec(body);
 }
 
 export class AdminApi {
@@ -99,7 +59,7 @@ export class AdminApi {
 
   create(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, async () => {
-      const spec = keySpecOf(parseJson(await readBody(req, this.#bodyLimitBytes)), Date.now());
+      const spec = keySpecOf(parseJson(await readBody(req, this.#bodyLimitBytes)));
       const { record, key } = await this.#store.createKey(spec);
       sendJson(res, 201, { ...shown(record), key });
     });

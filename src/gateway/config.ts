@@ -10,6 +10,7 @@ import { readConfigFile, resolveEnvReferences } from '../router/config-file.ts';
 import type { RouterConfig, RouterStateConfig } from '../router/types.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
 import { isRecord } from '../spec/json.ts';
+import { DEFAULT_STATE_PATH } from './state/open-store.ts';
 
 /** Where keys, counters, budgets and the ledger live. */
 export type GatewayState = { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string; prefix: string };

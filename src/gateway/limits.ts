@@ -26,6 +26,7 @@ function promptTokens(request: CompletionRequest): number {
 /** The reservation for a chat call priced as `provider`/`model` would bill it. */
 export function estimateChat(
   keyId: string,
+  requestId: string,
   request: CompletionRequest,
   pricedAs: { provider: ProviderName; model: string } | undefined,
 ): Reservation {
@@ -38,14 +39,14 @@ export function estimateChat(
         totalTokens: input + output,
       })
     : undefined;
-  return { keyId, tokens: input + output, costUsd: cost ?? 0 };
+  return { keyId, requestId, at: Date.now(), tokens: input + output, costUsd: cost ?? 0 };
 }
 
 /** The reservation for an embeddings call. */
-export function estimateEmbeddings(keyId: string, texts: readonly string[]): Reservation {
+export function estimateEmbeddings(keyId: string, requestId: string, texts: readonly string[]): Reservation {
   let tokens = 0;
   for (const text of texts) tokens += estimateTokens(text);
-  return { keyId, tokens, costUsd: 0 };
+  return { keyId, requestId, at: Date.now(), tokens, costUsd: 0 };
 }
 
 /** Reserves, or refuses with a 429 that says which limit and when to come back. */
@@ -53,17 +54,29 @@ export async function reserve(
   store: GatewayStore,
   principal: Principal,
   reservation: Reservation,
-  now: number,
 ): Promise<Reservation | undefined> {
   if (principal.kind === 'master') return undefined;
-  const refusal = await store.reserve(principal.record, reservation, now);
+  const refusal = await store.reserve(principal.record, reservation);
   if (!refusal) return reservation;
   gatewayMetrics().refusals.inc({ key: principal.name, reason: refusal.reason });
-  const budget = refusal.reason === 'budget';
-  throw new GatewayError(429, budget ? 'budget_exceeded' : 'rate_limit_error', refusal.message, {
-    retryAfterMs: refusal.retryAfterMs,
-    code: budget ? 'budget_exceeded' : `${refusal.reason}_limit_exceeded`,
-  });
+  const hint = { retryAfterMs: refusal.retryAfterMs };
+  switch (refusal.reason) {
+    case 'budget':
+      throw new GatewayError(429, 'budget_exceeded', refusal.message, { ...hint, code: 'budget_exceeded' });
+    case 'revoked':
+    case 'expired':
+      throw new GatewayError(401, 'authentication_error', refusal.message, { code: `key_${refusal.reason}` });
+    case 'unavailable':
+      throw new GatewayError(503, 'overloaded_error', refusal.message, {
+        ...hint,
+        code: 'state_unavailable',
+      });
+    default:
+      throw new GatewayError(429, 'rate_limit_error', refusal.message, {
+        ...hint,
+        code: `${refusal.reason}_limit_exceeded`,
+      });
+  }
 }
 
 /** Settles a reservation with what the call really used (nothing when it failed before an answer). */

@@ -40,7 +40,10 @@ type Handler = (req: IncomingMessage, res: ServerResponse, parameter?: string) =
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
-  const store = await openGatewayStore(config.state);
+  const store =
+    config.state.kind === 'redis'
+      ? await openGatewayStore(config.state.url, { prefix: `${config.state.prefix}gw:` })
+      : await openGatewayStore(config.state.path);
   const router = createRouter({
     ...config.router,
     metrics: true,

@@ -127,13 +127,16 @@ export class GatewayService {
       }
       const model = body.model;
       this.#checkModel(exchange, model);
-      const reservation = await this.#reserve(exchange, estimateEmbeddings(this.#keyId(exchange), texts));
+      const reservation = await this.#reserve(
+        exchange,
+        estimateEmbeddings(this.#keyId(exchange), exchange.id, texts),
+      );
       let entry: LedgerEntry | undefined;
       try {
         const options: Parameters<Router['generateEmbeddings']>[1] = { model };
         if (typeof body.dimensions === 'number') options.dimensions = body.dimensions;
         const vectors = await this.#router.generateEmbeddings(texts, options);
-        const tokens = reservation?.tokens ?? estimateEmbeddings('', texts).tokens;
+        const tokens = reservation?.tokens ?? estimateEmbeddings('', '', texts).tokens;
         exchange.usage = { inputTokens: tokens, outputTokens: 0, totalTokens: tokens };
         entry = this.#ledger(exchange);
         const base64 = body.encoding_format === 'base64';
@@ -200,7 +203,7 @@ export class GatewayService {
   }
 
   #reserve(exchange: Exchange, reservation: Reservation): Promise<Reservation | undefined> {
-    return reserve(this.#store, exchange.principal!, reservation, Date.now());
+    return reserve(this.#store, exchange.principal!, reservation);
   }
 
   #ledger(exchange: Exchange): LedgerEntry | undefined {
@@ -231,7 +234,7 @@ export class GatewayService {
     exchange.stream = stream;
     const reservation = await this.#reserve(
       exchange,
-      estimateChat(this.#keyId(exchange), request, this.#router.pricedAs(request.model!)),
+      estimateChat(this.#keyId(exchange), exchange.id, request, this.#router.pricedAs(request.model!)),
     );
     let entry: LedgerEntry | undefined;
     try {

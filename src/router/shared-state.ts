@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { connectRedis } from '../middleware/redis-connection.ts';
+import { connectRedis, type RedisConnection } from '../middleware/redis-connection.ts';
 import type { Clock, DeploymentStats } from './health.ts';
 import type { RouterStateConfig } from './types.ts';
 
@@ -67,13 +67,12 @@ export interface RedisStateOptions {
 }
 
 type Reply = string | number | null | Record<string, string> | string[];
-interface RedisClient {
+interface RedisClient extends RedisConnection {
   isReady: boolean;
   ref(): void;
   unref(): void;
   sendCommand(args: string[]): Promise<Reply>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<Reply>;
-  close?(): Promise<unknown>;
   destroy(): void;
 }
 

@@ -5,15 +5,14 @@
  * reopens with every committed entry intact.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { type Emulator, startEmulator } from '../../emulator/index.ts';
 import {
   CHILD_SCRIPT,
   childResult,
+  killMidWrite,
   loopValue,
   openai,
   REDIS_URL,
@@ -22,6 +21,7 @@ import {
   redisInspector,
   requireRedis,
   runChild,
+  sqliteIntegrity,
   tempDir,
 } from '../test-support/harness.ts';
 import { RedisStore } from './redis-store.ts';
@@ -135,37 +135,9 @@ describe('cache: processes sharing one SQLite file', () => {
   test('a process killed with SIGKILL mid-write leaves a cache that reopens and reads', async (t) => {
     const path = join(await tempDir(t), 'killed.sqlite');
     const valueBytes = 6_000; // more than a page: a write in progress spans several
-    const child = spawn(
-      process.execPath,
-      [CHILD_SCRIPT, JSON.stringify({ mode: 'write-loop', path, valueBytes })],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let committed = -1;
-    let buffered = '';
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_, signal) => resolve(signal)),
-    );
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        if (lines.length > 0) committed = Number(lines.at(-1));
-        // Well into the loop, and with the child surely inside another write: kill it.
-        if (committed >= 300 && !child.killed) {
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-    });
-    assert.equal(await exited, 'SIGKILL');
-
-    const db = new DatabaseSync(path);
-    const integrity = db.prepare('PRAGMA integrity_check').get() as { integrity_check: string };
-    db.close();
-    assert.equal(integrity.integrity_check, 'ok');
+    const lines = await killMidWrite(CHILD_SCRIPT, { mode: 'write-loop', path, valueBytes });
+    const committed = Number(lines.at(-1));
+    assert.equal(await sqliteIntegrity(path), 'ok');
     const store = await SqliteStore.open(path);
     t.after(() => store.close());
     for (let i = 0; i <= committed; i++) {

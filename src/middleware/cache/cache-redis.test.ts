@@ -5,7 +5,7 @@
  * prefix unique to this run and is deleted at the end.
  */
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as wait } from 'node:timers/promises';
 import { type Emulator, startEmulator } from '../../emulator/index.ts';
@@ -16,6 +16,7 @@ import {
   RUN_ID,
   received,
   redisInspector,
+  redisRelay,
   requireRedis,
 } from '../test-support/harness.ts';
 import { RedisStore } from './redis-store.ts';
@@ -150,27 +151,8 @@ describe('cache: a Redis that is down or goes away', () => {
     timeout: 20_000,
   }, async (t) => {
     if (!(await requireRedis(t))) return;
-    // A TCP relay in front of Redis that the test can cut.
-    const target = new URL(REDIS_URL);
-    const sockets = new Set<Socket>();
-    const relay: Server = createServer((inbound) => {
-      const outbound = connect(Number(target.port || 6379), target.hostname);
-      for (const socket of [inbound, outbound]) {
-        sockets.add(socket);
-        socket.on('error', () => {});
-        socket.on('close', () => {
-          inbound.destroy();
-          outbound.destroy();
-        });
-      }
-      inbound.pipe(outbound).pipe(inbound);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    const relayed = new URL(REDIS_URL);
-    relayed.hostname = '127.0.0.1';
-    relayed.port = String((relay.address() as { port: number }).port);
-
-    const store = await RedisStore.open(relayed.toString(), `${PREFIX}relay:`);
+    const relay = await redisRelay();
+    const store = await RedisStore.open(relay.url, `${PREFIX}relay:`);
     const client = openai(emulator, { cache: { store } });
     t.after(async () => {
       await client.close();
@@ -179,8 +161,7 @@ describe('cache: a Redis that is down or goes away', () => {
     await client.complete({ prompt: 'relay' });
     assert.equal((await client.complete({ prompt: 'relay' })).cached, true, 'served through the relay');
 
-    relay.close();
-    for (const socket of sockets) socket.destroy();
+    await relay.cut();
     const count = received(emulator, CHAT);
     const again = await client.complete({ prompt: 'relay' });
     assert.notEqual(again.cached, true, 'Redis is gone: upstream');

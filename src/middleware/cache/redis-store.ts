@@ -1,28 +1,26 @@
 /**
  * A cache shared by many processes and machines, in Redis, through the maintained `@redis/client`.
  *
- * A cache must never make a call wait on it: the connection is opened as `connectRedis` says (a server
- * that cannot be reached fails `open` at once, commands fail at once while it is down, an unanswered one
- * after `commandTimeoutMs`), and the cache layer turns each of those failures into a miss.
+ * A cache must never make a call wait on it: `connectRedis` fails at once when the server cannot be reached,
+ * commands issued while the connection is down fail at once instead of queueing until it returns, and a
+ * command the server does not answer fails after `commandTimeoutMs`. The cache layer turns each of those
+ * failures into a miss.
  */
-import { connectRedis } from '../redis-connection.ts';
+import {
+  closeRedis,
+  connectRedis,
+  type RedisConnection,
+  type RedisConnectionOptions,
+} from '../redis-connection.ts';
 import type { CacheStore } from './store.ts';
 
-type RedisClient = {
+type RedisClient = RedisConnection & {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options?: { PX?: number }): Promise<unknown>;
   del(key: string): Promise<unknown>;
-  quit?(): Promise<unknown>;
-  close?(): Promise<unknown>;
-  destroy?(): void;
 };
 
-export interface RedisStoreOptions {
-  /** Longest wait for the connection, in ms. Default 2 000. */
-  connectTimeoutMs?: number;
-  /** Longest wait for one command's answer, in ms. Default 1 000. */
-  commandTimeoutMs?: number;
-}
+export type RedisStoreOptions = RedisConnectionOptions;
 
 export class RedisStore implements CacheStore {
   readonly #client: RedisClient;
@@ -35,11 +33,7 @@ export class RedisStore implements CacheStore {
 
   /** Connects to `url` (e.g. `redis://127.0.0.1:6379`). Keys are prefixed with `prefix`. */
   static async open(url: string, prefix = 'llmf:', options: RedisStoreOptions = {}): Promise<RedisStore> {
-    const client = await connectRedis<RedisClient>(url, {
-      connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
-      commandTimeoutMs: options.commandTimeoutMs ?? 1_000,
-    });
-    return new RedisStore(client, prefix);
+    return new RedisStore(await connectRedis<RedisClient>(url, options), prefix);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -59,13 +53,6 @@ export class RedisStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    try {
-      if (this.#client.close) await this.#client.close();
-      else if (this.#client.quit) await this.#client.quit();
-      else this.#client.destroy?.();
-    } catch {
-      // Already closed, or the server went away: nothing is left to release.
-      this.#client.destroy?.();
-    }
+    await closeRedis(this.#client);
   }
 }

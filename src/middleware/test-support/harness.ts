@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -158,6 +159,48 @@ export async function redisInspector() {
   };
 }
 
+/**
+ * A TCP relay in front of Redis that a test can cut (the server seems gone: connections drop, new ones are
+ * refused) and restore on the same port, to show what a store does through a real outage.
+ */
+export async function redisRelay(): Promise<{
+  url: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+}> {
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<Socket>();
+  const relay = createServer((inbound) => {
+    const outbound = connect(Number(target.port || 6379), target.hostname);
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        inbound.destroy();
+        outbound.destroy();
+      });
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const port = (relay.address() as { port: number }).port;
+  const url = new URL(REDIS_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    async cut() {
+      const closed = new Promise((resolve) => relay.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    async restore() {
+      await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    },
+  };
+}
+
 export async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'llmf-middleware-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -187,6 +230,41 @@ export function runScript(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Runs a child script that prints one line per committed write, kills it with SIGKILL once it has printed
+ * `lines` (well into its loop, and surely inside another write), and resolves with every line it printed.
+ */
+export async function killMidWrite(script: string, job: object, lines = 300): Promise<string[]> {
+  const child = spawn(process.execPath, [script, JSON.stringify(job)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_, signal) => resolve(signal)),
+  );
+  const committed: string[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const complete = buffered.split('\n');
+    buffered = complete.pop() ?? '';
+    committed.push(...complete);
+    if (committed.length >= lines && !child.killed) child.kill('SIGKILL');
+  });
+  assert.equal(await exited, 'SIGKILL', 'the child was killed mid-write, not ended otherwise');
+  return committed;
+}
+
+/** `PRAGMA integrity_check` of a SQLite file: 'ok' when it is sound. */
+export async function sqliteIntegrity(path: string): Promise<string> {
+  const { DatabaseSync } = await import('node:sqlite');
+  const db = new DatabaseSync(path);
+  try {
+    return (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
+  } finally {
+    db.close();
+  }
 }
 
 /** The value the child's write loop stores under `loop-<i>`: recognisable, and long enough to span pages. */

@@ -1,0 +1,288 @@
+/**
+ * The gateway's state in one SQLite file through Node's built-in `node:sqlite` (no native addon): keys, the
+ * spend ledger, spend per period, reservations and the rate-limit window, so that the worker processes of
+ * one machine (`llmf serve --workers N`) share limits and budgets.
+ *
+ * `reserve` and `settle` are each one write transaction (`BEGIN IMMEDIATE`: the write lock is taken before
+ * anything is read, so two processes never decide on the same counts). WAL journaling lets readers go on
+ * while one process writes; with `synchronous = NORMAL` a process killed at any point (even `kill -9`)
+ * leaves every committed transaction in the file, while an OS crash or power cut may lose the last few
+ * (never corrupt the file). A writer waits for another's lock up to `busy_timeout`, blocking its event loop
+ * meanwhile: the transactions are a few statements each, so the waits are microseconds.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LLMConfigurationError } from '../../spec/errors.ts';
+import { displayPrefix, generateKey, hashesEqual, hashKey, looksLikeKey, newKeyId } from './keys.ts';
+import {
+  type BucketCount,
+  brokenLimits,
+  bucketOf,
+  DEFAULT_RESERVATION_TTL_MS,
+  EMPTY_TOTALS,
+  firstLiveBucket,
+  keyRefusal,
+  keySpend,
+  missingKeyRefusal,
+  type PeriodTotals,
+  periodAt,
+  refusalFor,
+  toNanos,
+  type Usage,
+} from './limits.ts';
+import { entryOf, type Row, recordOf, SCHEMA, SCHEMA_VERSION, STATEMENTS } from './sqlite-schema.ts';
+import type {
+  GatewayStore,
+  KeyRecord,
+  KeySpec,
+  KeySpend,
+  LedgerEntry,
+  Refusal,
+  Reservation,
+} from './types.ts';
+import {
+  duplicateReservation,
+  validateKeySpec,
+  validateLedgerEntry,
+  validateReservation,
+} from './validate.ts';
+
+type Sqlite = typeof import('node:sqlite');
+type Database = import('node:sqlite').DatabaseSync;
+type Statement = import('node:sqlite').StatementSync;
+
+export interface SqliteGatewayStoreOptions {
+  /** How long a reservation holds budget when its call is never settled (a crashed process), in ms. Default 15 min. */
+  reservationTtlMs?: number;
+}
+
+/** `node:sqlite`, or a configuration error that says which Node has it. */
+async function loadSqlite(): Promise<Sqlite> {
+  try {
+    return await import('node:sqlite');
+  } catch (error) {
+    throw new LLMConfigurationError(
+      `The gateway's SQLite state needs node:sqlite, which Node ${process.versions.node} does not provide ` +
+        '(it needs 22.13 or later); run on Node 24, or use `state: redis://…`.',
+      { cause: error },
+    );
+  }
+}
+
+export class SqliteGatewayStore implements GatewayStore {
+  readonly #db: Database;
+  readonly #statements: Record<keyof typeof STATEMENTS, Statement>;
+  readonly #reservationTtlMs: number;
+
+  private constructor(path: string, sqlite: Sqlite, options: SqliteGatewayStoreOptions) {
+    this.#reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+    this.#db = new sqlite.DatabaseSync(path);
+    try {
+      // busy_timeout first: switching to WAL and creating the tables take locks that another process opening
+      // the file at the same moment may hold.
+      this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      const version = (this.#db.prepare('PRAGMA user_version').get() as { user_version: number })
+        .user_version;
+      if (version > SCHEMA_VERSION) {
+        throw new LLMConfigurationError(
+          `The gateway state file ${path} was written by a newer llm-factory (schema ${version}, this one knows ${SCHEMA_VERSION}).`,
+        );
+      }
+      this.#db.exec(`BEGIN IMMEDIATE; ${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      const statements: Partial<Record<keyof typeof STATEMENTS, Statement>> = {};
+      for (const [name, sql] of Object.entries(STATEMENTS)) {
+        statements[name as keyof typeof STATEMENTS] = this.#db.prepare(sql);
+      }
+      this.#statements = statements as Record<keyof typeof STATEMENTS, Statement>;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  /** Opens (or creates, with its folder) the state file. */
+  static async open(path: string, options: SqliteGatewayStoreOptions = {}): Promise<SqliteGatewayStore> {
+    const sqlite = await loadSqlite();
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // Several processes creating one file at once can meet SQLITE_BUSY while it switches to WAL, a step the
+    // busy handler does not always cover: try again a few times before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return new SqliteGatewayStore(path, sqlite, options);
+      } catch (error) {
+        if (attempt >= 20 || !/locked|busy/i.test((error as Error).message)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      }
+    }
+  }
+
+  /** Runs `body` in one write transaction: all of it is committed, or none. */
+  #transaction<T>(body: () => T): T {
+    this.#statements.begin.run();
+    try {
+      const result = body();
+      this.#statements.commit.run();
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#statements.rollback.run();
+      throw error;
+    }
+  }
+
+  async createKey(spec: KeySpec): Promise<{ record: KeyRecord; key: string }> {
+    const clean = validateKeySpec(spec);
+    const key = generateKey();
+    const record: KeyRecord = { ...clean, id: newKeyId(), prefix: displayPrefix(key), createdAt: Date.now() };
+    this.#statements.insertKey.run(
+      record.id,
+      hashKey(key),
+      record.prefix,
+      record.name,
+      record.models === undefined ? null : JSON.stringify(record.models),
+      record.rpm ?? null,
+      record.tpm ?? null,
+      record.budgetUsd ?? null,
+      record.budgetPeriod ?? null,
+      record.expiresAt ?? null,
+      record.createdAt,
+    );
+    return { record, key };
+  }
+
+  async findKey(key: string): Promise<KeyRecord | undefined> {
+    if (!looksLikeKey(key)) return undefined;
+    const hash = hashKey(key);
+    const row = this.#statements.keyByHash.get(hash) as Row | undefined;
+    if (!row || !hashesEqual(row.hash as Uint8Array, hash)) return undefined;
+    return recordOf(row);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return (this.#statements.keys.all() as Row[]).map(recordOf);
+  }
+
+  async getKey(id: string): Promise<KeyRecord | undefined> {
+    const row = this.#statements.keyById.get(id) as Row | undefined;
+    return row ? recordOf(row) : undefined;
+  }
+
+  async revokeKey(id: string): Promise<boolean> {
+    return this.#statements.revoke.run(Date.now(), id).changes > 0;
+  }
+
+  async reserve(record: KeyRecord, reservation: Reservation): Promise<Refusal | undefined> {
+    validateReservation(record, reservation);
+    const ended = keyRefusal(record, reservation.at);
+    if (ended) return ended;
+    const windowed = record.rpm !== undefined || record.tpm !== undefined;
+    const budgeted = record.budgetUsd !== undefined;
+    const { at } = reservation;
+    const s = this.#statements;
+    const decide = (): Refusal | undefined => {
+      const key = s.revokedAt.get(record.id) as { revoked_at: number | null } | undefined;
+      if (!key) return missingKeyRefusal(record);
+      if (key.revoked_at !== null) return keyRefusal(record, at, key.revoked_at);
+      const usage: Usage = { requests: 0, tokens: 0, spentNanos: 0, reservedNanos: 0 };
+      const first = firstLiveBucket(at);
+      if (windowed) {
+        s.pruneWindow.run(record.id, first);
+        const sums = s.windowSums.get(record.id, first) as { requests: number; tokens: number };
+        usage.requests = sums.requests;
+        usage.tokens = sums.tokens;
+      }
+      if (budgeted) {
+        s.pruneReservations.run(record.id, at);
+        usage.reservedNanos = (s.reservedSum.get(record.id, at) as { reserved: number }).reserved;
+        const totals = s.totals.get(record.id, periodAt(record.budgetPeriod, at).start) as Row | undefined;
+        usage.spentNanos = (totals?.spent_nanos as number | undefined) ?? 0;
+      }
+      const reasons = brokenLimits(record, reservation, usage);
+      if (reasons.length > 0) {
+        const buckets = windowed ? (s.windowBuckets.all(record.id, first) as unknown as BucketCount[]) : [];
+        return refusalFor(reasons, record, reservation, usage, buckets);
+      }
+      if (budgeted) this.#hold(record, reservation);
+      if (windowed) s.countInWindow.run(record.id, bucketOf(at), reservation.tokens);
+      return undefined;
+    };
+    // A key without limits takes nothing: reading whether it was revoked needs no write lock.
+    return windowed || budgeted ? this.#transaction(decide) : decide();
+  }
+
+  #hold(record: KeyRecord, reservation: Reservation): void {
+    try {
+      this.#statements.insertReservation.run(
+        record.id,
+        reservation.requestId,
+        toNanos(reservation.costUsd),
+        reservation.at + this.#reservationTtlMs,
+      );
+    } catch (error) {
+      if (!/UNIQUE/.test((error as Error).message)) throw error;
+      throw duplicateReservation(reservation);
+    }
+  }
+
+  async settle(record: KeyRecord, reservation: Reservation, entry: LedgerEntry | undefined): Promise<void> {
+    validateReservation(record, reservation);
+    if (entry) validateLedgerEntry(record, entry);
+    const windowed = record.rpm !== undefined || record.tpm !== undefined;
+    const used = entry ? entry.inputTokens + entry.outputTokens : 0;
+    const s = this.#statements;
+    this.#transaction(() => {
+      s.deleteReservation.run(record.id, reservation.requestId);
+      if (windowed && used !== reservation.tokens) {
+        s.correctTokens.run(used - reservation.tokens, record.id, bucketOf(reservation.at));
+      }
+      if (!entry) return;
+      const costNanos = entry.costUsd === undefined ? null : toNanos(entry.costUsd);
+      s.insertLedger.run(
+        record.id,
+        entry.at,
+        entry.model,
+        entry.deployment ?? null,
+        entry.inputTokens,
+        entry.outputTokens,
+        costNanos,
+        entry.requestId,
+      );
+      s.charge.run(
+        record.id,
+        periodAt(record.budgetPeriod, entry.at).start,
+        costNanos ?? 0,
+        entry.inputTokens,
+        entry.outputTokens,
+        costNanos === null ? 1 : 0,
+      );
+    });
+  }
+
+  async spend(record: KeyRecord, now: number): Promise<KeySpend> {
+    const period = periodAt(record.budgetPeriod, now);
+    const row = this.#statements.totals.get(record.id, period.start) as Row | undefined;
+    const totals: PeriodTotals = row
+      ? {
+          spentNanos: row.spent_nanos as number,
+          inputTokens: row.input_tokens as number,
+          outputTokens: row.output_tokens as number,
+          requests: row.requests as number,
+          unpricedRequests: row.unpriced_requests as number,
+        }
+      : EMPTY_TOTALS;
+    const reserved = (this.#statements.reservedSum.get(record.id, now) as { reserved: number }).reserved;
+    return keySpend(record, period, totals, reserved);
+  }
+
+  async ledger(keyId: string, options: { limit?: number | undefined } = {}): Promise<LedgerEntry[]> {
+    return (this.#statements.ledger.all(keyId, options.limit ?? 100) as Row[]).map(entryOf);
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
