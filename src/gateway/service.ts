@@ -39,6 +39,8 @@ interface Exchange {
   usage?: Usage;
   status: number;
   stream: boolean;
+  /** The client's protocol headers a pass-through keeps (`anthropic-version`, `anthropic-beta`). */
+  protocolHeaders?: Record<string, string>;
 }
 
 export class GatewayService {
@@ -90,6 +92,23 @@ export class GatewayService {
       const withMax = isRecord(body) ? { max_tokens: 1, ...body } : body;
       const { request } = fromAnthropicMessages(withMax);
       this.#checkModel(exchange, request.model);
+      if (this.#router.speaks(request.model, 'anthropic-count-tokens')) {
+        const { response } = await this.#router.forward({
+          model: request.model,
+          protocol: 'anthropic-count-tokens',
+          body: body as Json,
+          stream: false,
+          headers: exchange.protocolHeaders,
+        });
+        const bytes = await readUpstream(response.body, this.#settings.upstreamMaxBytes, response.release);
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': bytes.length,
+          'x-request-id': exchange.id,
+        });
+        res.end(bytes);
+        return;
+      }
       const count = await this.#router.countRequestTokens(request);
       sendJson(res, 200, { input_tokens: count.inputTokens });
     });
@@ -279,6 +298,7 @@ export class GatewayService {
         protocol: protocol === 'openai' ? 'openai-chat' : 'anthropic-messages',
         body,
         stream,
+        headers: exchange.protocolHeaders,
         signal: controller.signal,
       });
       exchange.deployment = deployment.id;
@@ -411,6 +431,7 @@ export class GatewayService {
     inFlight.inc({ endpoint });
     try {
       exchange.principal = await this.#auth.authenticate(presentedKey(req), Date.now());
+      if (protocol === 'anthropic') exchange.protocolHeaders = anthropicHeaders(req);
       const body = withBody ? parseJson(await readBody(req, this.#settings.bodyLimitBytes)) : undefined;
       await handler(exchange, body);
     } catch (error) {
@@ -453,6 +474,17 @@ export class GatewayService {
       );
     }
   }
+}
+
+/** The Anthropic protocol headers a client sent (the API version it speaks, the betas it asks for). */
+function anthropicHeaders(req: IncomingMessage): Record<string, string> | undefined {
+  const version = req.headers['anthropic-version'];
+  const beta = req.headers['anthropic-beta'];
+  if (typeof version !== 'string' && beta === undefined) return undefined;
+  const headers: Record<string, string> = {};
+  if (typeof version === 'string') headers['anthropic-version'] = version;
+  if (beta !== undefined) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta;
+  return headers;
 }
 
 export type { CompletionResult };

@@ -126,6 +126,8 @@ export interface NativeCall {
   body: Record<string, unknown>;
   model: string;
   stream: boolean;
+  /** Protocol headers of the caller's to keep (`anthropic-version`, `anthropic-beta`); never credentials. */
+  headers?: Record<string, string> | undefined;
 }
 
 /** A provider's raw response to a native call: 2xx only (other statuses are thrown as typed errors). */

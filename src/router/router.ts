@@ -325,6 +325,7 @@ export class Router implements ClientMethods {
     protocol: WireProtocol;
     body: Record<string, unknown>;
     stream: boolean;
+    headers?: Record<string, string>;
     signal?: AbortSignal;
   }): Promise<{
     response: ForwardedResponse;

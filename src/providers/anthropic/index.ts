@@ -24,6 +24,13 @@ export interface AnthropicAdapterSettings {
   headers: Record<string, string>;
 }
 
+/** The caller's protocol headers a native call keeps: the API version and beta features, nothing else. */
+function protocolHeaders(given: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of ['anthropic-version', 'anthropic-beta']) if (given[name]) kept[name] = given[name];
+  return kept;
+}
+
 export function createAnthropicAdapter(settings: AnthropicAdapterSettings): ProviderAdapter {
   const base = trimSlash(settings.baseURL);
   const common: Record<string, string> = {
@@ -53,6 +60,24 @@ export function createAnthropicAdapter(settings: AnthropicAdapterSettings): Prov
       return prepared;
     },
     capabilities: anthropicCapabilities,
+    nativeRequest(call) {
+      const path =
+        call.protocol === 'anthropic-messages'
+          ? '/v1/messages'
+          : call.protocol === 'anthropic-count-tokens'
+            ? '/v1/messages/count_tokens'
+            : undefined;
+      if (!path) return undefined;
+      const body: Record<string, unknown> = { ...call.body, model: call.model };
+      if (call.stream) body.stream = true;
+      const headers = call.stream ? streamHeaders : jsonHeaders;
+      return {
+        url: `${base}${path}`,
+        method: 'POST',
+        headers: call.headers ? { ...headers, ...protocolHeaders(call.headers) } : headers,
+        body: JSON.stringify(body),
+      };
+    },
     parseCompletion: parseAnthropicMessage,
     createStreamDecoder: (options) => new SseDecoder(options),
     createStreamParser: (context) => new AnthropicStreamParser(context),
