@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `llmf`: the llm-factory command line. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLLMError } from '../spec/errors.ts';
 import { PROVIDERS } from '../spec/types.ts';
 import { runChat } from './chat.ts';
@@ -90,6 +90,11 @@ program
   .option('--port <n>', 'port (0 = any free one)', number('integer'), 4000)
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--workers <n>', 'processes sharing the port and the state store', number('integer', 1), 1)
+  .addOption(
+    new Option('--log-level <level>', 'JSON log on stderr (info: a line per request)')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  )
   .action((flags) => runServe(flags, { stdout: process.stdout, stderr: process.stderr, env: process.env }));
 
 const keys = program.command('keys').description('manage the gateway’s virtual keys (needs the master key)');

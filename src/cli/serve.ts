@@ -9,10 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { DEFAULT_MODELS } from '../client/settings.ts';
 import { type Emulator, emulatorClientOptions, startEmulator } from '../emulator/index.ts';
-import { gatewayConfigFrom, loadGatewayConfig } from '../gateway/config.ts';
+import { type GatewayConfig, gatewayConfigFrom, loadGatewayConfig } from '../gateway/config.ts';
 import { startGateway } from '../gateway/server.ts';
+import type { Logger } from '../middleware/logging.ts';
+import { LLMConfigurationError } from '../spec/errors.ts';
 import type { ProviderName } from '../spec/types.ts';
 
 export interface ServeFlags {
@@ -21,6 +24,20 @@ export interface ServeFlags {
   host: string;
   workers?: number;
   quiet?: boolean;
+  /** pino level of the JSON log on stderr (an access line per request at `info`); `silent` turns it off. */
+  logLevel?: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The JSON log: pino on stderr (stdout carries the banner), or none. */
+function loggerFor(flags: ServeFlags): Logger | undefined {
+  const level = flags.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(level)) {
+    throw new LLMConfigurationError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  if (level === 'silent') return undefined;
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
 }
 
 interface Io {
@@ -56,18 +73,26 @@ async function runOne(
   shared: { emulatorUrl?: string; masterKey?: string; statePath?: string },
 ) {
   let emulator: Emulator | undefined;
-  let config;
+  let config: GatewayConfig;
   if (flags.config) config = loadGatewayConfig(flags.config, io.env);
   else {
     const masterKey =
       shared.masterKey ?? io.env.LLMF_MASTER_KEY ?? `llmf-master-${randomBytes(18).toString('base64url')}`;
     const statePath = shared.statePath ?? join(mkdtempSync(join(tmpdir(), 'llmf-serve-')), 'gateway.sqlite');
-    const target = shared.emulatorUrl
-      ? { clientOptions: (provider: ProviderName) => emulatorClientOptions(shared.emulatorUrl!, provider) }
-      : (emulator = await startEmulator());
+    if (!shared.emulatorUrl) emulator = await startEmulator();
+    const emulatorUrl = shared.emulatorUrl;
+    const target = emulatorUrl
+      ? { clientOptions: (provider: ProviderName) => emulatorClientOptions(emulatorUrl, provider) }
+      : emulator!;
     config = gatewayConfigFrom(emulatorGatewayConfig(target, masterKey, statePath), io.env);
   }
-  const gateway = await startGateway({ config, port: flags.port, host: flags.host });
+  const logger = loggerFor(flags);
+  const gateway = await startGateway({
+    config,
+    port: flags.port,
+    host: flags.host,
+    ...(logger ? { logger } : {}),
+  });
   if (!flags.quiet && (!cluster.isWorker || cluster.worker?.id === 1)) {
     io.stdout.write(
       `llm-factory gateway listening on ${gateway.url}${cluster.isWorker ? ` (${flags.workers} workers)` : ''}\n`,

@@ -10,7 +10,7 @@ import { readConfigFile, resolveEnvReferences } from '../router/config-file.ts';
 import type { RouterConfig, RouterStateConfig } from '../router/types.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
 import { isRecord } from '../spec/json.ts';
-import { DEFAULT_STATE_PATH } from './state/open-store.ts';
+import type { GatewayCacheConfig } from './cache.ts';
 
 /** Where keys, counters, budgets and the ledger live. */
 export type GatewayState = { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string; prefix: string };
@@ -36,6 +36,8 @@ export interface GatewayConfig {
   masterKey: string | undefined;
   state: GatewayState;
   server: ServerSettings;
+  /** The response cache; off unless configured (`cache: true` or `{ ttlMs?, shared?, maxEntryBytes? }`). */
+  cache: GatewayCacheConfig | undefined;
 }
 
 export const DEFAULT_SERVER: ServerSettings = {
@@ -47,7 +49,31 @@ export const DEFAULT_SERVER: ServerSettings = {
   keyCacheMs: 2_000,
 };
 
-const OWN_KEYS = ['masterKey', 'state', 'server'] as const;
+const OWN_KEYS = ['masterKey', 'state', 'server', 'cache'] as const;
+
+const CACHE_FIELDS = ['ttlMs', 'shared', 'maxEntryBytes'] as const;
+
+function cacheOf(value: unknown, source: string): GatewayCacheConfig | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (!isRecord(value))
+    fail(source, 'cache', `expected true, false or an object, got ${JSON.stringify(value)}`);
+  const config: GatewayCacheConfig = {};
+  for (const [key, given] of Object.entries(value)) {
+    if (key === 'shared') {
+      if (typeof given !== 'boolean')
+        fail(source, 'cache.shared', `expected a boolean, got ${JSON.stringify(given)}`);
+      config.shared = given;
+    } else if (key === 'ttlMs' || key === 'maxEntryBytes') {
+      if (typeof given !== 'number' || !Number.isInteger(given) || given <= 0)
+        fail(source, `cache.${key}`, `expected a positive integer, got ${JSON.stringify(given)}`);
+      config[key] = given;
+    } else {
+      fail(source, `cache.${key}`, `unknown field; known: ${CACHE_FIELDS.join(', ')}`);
+    }
+  }
+  return config;
+}
 
 function fail(source: string, field: string, message: string): never {
   throw new LLMConfigurationError(`${source}: Invalid gateway config: \`${field}\`: ${message}`);
@@ -120,7 +146,13 @@ export function validateGatewayConfig(
   if (masterKey !== undefined && (typeof masterKey !== 'string' || masterKey.length < 16)) {
     fail(source, 'masterKey', 'expected a string of at least 16 characters');
   }
-  return { router, masterKey, state, server: serverOf(document.server, source) };
+  return {
+    router,
+    masterKey,
+    state,
+    server: serverOf(document.server, source),
+    cache: cacheOf(document.cache, source),
+  };
 }
 
 /** Reads and validates a YAML or JSON configuration file. */

@@ -85,6 +85,10 @@ export function sendText(res: ServerResponse, status: number, body: string, cont
 export class SseResponse {
   readonly #res: ServerResponse;
   #closed = false;
+  /** What was written, when recording (the response cache), up to `#recordLimit` characters. */
+  #recorded: string[] | undefined;
+  #recordedLength = 0;
+  #recordLimit = 0;
 
   constructor(res: ServerResponse, headers: Record<string, string> = {}) {
     this.#res = res;
@@ -106,9 +110,25 @@ export class SseResponse {
     return this.#closed || this.#res.destroyed;
   }
 
+  /** Keeps what is written from now on, up to `limit` characters (past it, nothing is kept). */
+  record(limit: number): void {
+    this.#recorded = [];
+    this.#recordLimit = limit;
+  }
+
+  /** The text written since `record`, or undefined when it was not recording or passed its limit. */
+  recorded(): string | undefined {
+    return this.#recorded?.join('');
+  }
+
   /** Writes `text`; waits while the client's socket is full. */
   async write(text: string): Promise<void> {
     if (text === '' || this.closed) return;
+    if (this.#recorded) {
+      this.#recordedLength += text.length;
+      if (this.#recordedLength > this.#recordLimit) this.#recorded = undefined;
+      else this.#recorded.push(text);
+    }
     if (!this.#res.write(text)) {
       await new Promise<void>((resolve) => {
         const done = () => {

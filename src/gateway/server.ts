@@ -10,6 +10,7 @@ import { metricsText } from '../middleware/metrics.ts';
 import { createRouter, type Router } from '../router/router.ts';
 import { AdminApi } from './admin.ts';
 import { KeyAuth } from './auth.ts';
+import { GatewayCache } from './cache.ts';
 import type { GatewayConfig } from './config.ts';
 import { GatewayError, openAIErrorBody } from './errors.ts';
 import { sendJson, sendText } from './http.ts';
@@ -50,7 +51,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const auth = new KeyAuth(store, config.masterKey, config.server.keyCacheMs);
-  const service = new GatewayService(router, store, auth, config.server, options.logger);
+  const cache = config.cache ? await GatewayCache.open(config.state, config.cache) : undefined;
+  const service = new GatewayService(router, store, auth, config.server, {
+    logger: options.logger,
+    cache,
+    tracing: Boolean(config.router.tracing),
+  });
   const admin = new AdminApi(store, auth, config.server.bodyLimitBytes);
 
   const routes = new Map<string, Handler>([
@@ -128,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (error) {
     await router.close();
     await store.close();
+    await cache?.close();
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -145,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const socket of sockets) socket.destroy();
       await router.close();
       await store.close();
+      await cache?.close();
     })();
     return closing;
   };

@@ -12,6 +12,7 @@ import type { Router } from '../router/router.ts';
 import type { CompletionRequest, CompletionResult, StreamEvent, Usage } from '../spec/types.ts';
 import { AnthropicEventWriter, fromAnthropicMessages, toAnthropicMessage } from './anthropic-wire.ts';
 import { checkModel, type KeyAuth, type Principal } from './auth.ts';
+import { type CachedAnswer, cacheDirectives, type GatewayCache } from './cache.ts';
 import { anthropicErrorBody, GatewayError, openAIErrorBody, toGatewayError } from './errors.ts';
 import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http.ts';
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
@@ -19,6 +20,7 @@ import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, OpenAIChunkWriter, toOpenAIChat } from './openai-wire.ts';
 import { priced, readUpstream, SseTap, usageOf } from './pass-through.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
+import { GatewayTracer } from './tracing.ts';
 import { isRecord, type Json } from './validate-body.ts';
 
 export type Protocol = 'openai' | 'anthropic';
@@ -41,6 +43,10 @@ interface Exchange {
   stream: boolean;
   /** The client's protocol headers a pass-through keeps (`anthropic-version`, `anthropic-beta`). */
   protocolHeaders?: Record<string, string>;
+  /** What the client's `cache-control` allows. */
+  cacheControl?: { read: boolean; write: boolean };
+  /** Served from the response cache. */
+  cached?: boolean;
 }
 
 export class GatewayService {
@@ -50,14 +56,19 @@ export class GatewayService {
   readonly #logger: Logger | undefined;
   readonly #settings: ServiceSettings;
   readonly #models: ReadonlySet<string>;
+  readonly #cache: GatewayCache | undefined;
+  readonly #tracer: GatewayTracer | undefined;
 
   constructor(
     router: Router,
     store: GatewayStore,
     auth: KeyAuth,
     settings: ServiceSettings,
-    logger?: Logger,
+    extras: { logger?: Logger | undefined; cache?: GatewayCache | undefined; tracing?: boolean } = {},
   ) {
+    const { logger, cache } = extras;
+    this.#cache = cache;
+    this.#tracer = extras.tracing ? new GatewayTracer() : undefined;
     this.#router = router;
     this.#store = store;
     this.#auth = auth;
@@ -227,7 +238,7 @@ export class GatewayService {
 
   #ledger(exchange: Exchange): LedgerEntry | undefined {
     const principal = exchange.principal;
-    if (!principal || principal.kind !== 'key' || !exchange.usage) return undefined;
+    if (principal?.kind !== 'key' || !exchange.usage) return undefined;
     return {
       keyId: principal.record.id,
       at: Date.now(),
@@ -251,33 +262,57 @@ export class GatewayService {
   ): Promise<void> {
     this.#checkModel(exchange, request.model);
     exchange.stream = stream;
+    const cacheKey = this.#cache
+      ? this.#cache.keyFor(this.#keyId(exchange), exchange.endpoint, native)
+      : undefined;
+    if (cacheKey && exchange.cacheControl?.read && (await this.#fromCache(exchange, res, cacheKey))) return;
     const reservation = await this.#reserve(
       exchange,
       estimateChat(this.#keyId(exchange), exchange.id, request, this.#router.pricedAs(request.model!)),
     );
     let entry: LedgerEntry | undefined;
+    const store =
+      cacheKey && exchange.cacheControl?.write
+        ? (answer: CachedAnswer) => this.#cache!.set(cacheKey, answer)
+        : undefined;
     try {
       if (this.#router.speaks(request.model, protocol === 'openai' ? 'openai-chat' : 'anthropic-messages')) {
-        entry = await this.#passThrough(exchange, res, protocol, native, stream, includeUsage);
+        entry = await this.#passThrough(exchange, res, protocol, native, stream, includeUsage, store);
         return;
       }
       if (!stream) {
         const result = await this.#router.complete(request);
         this.#answered(exchange, result.usage, result.route?.deployment);
         entry = this.#ledger(exchange);
-        sendJson(
-          res,
-          200,
+        const text = JSON.stringify(
           protocol === 'openai'
             ? toOpenAIChat(result, request.model!)
             : toAnthropicMessage(result, request.model!),
         );
+        sendJson(res, 200, text, { 'x-request-id': exchange.id });
+        await store?.({ kind: 'json', body: text });
         return;
       }
-      entry = await this.#stream(exchange, res, protocol, request, includeUsage);
+      entry = await this.#stream(exchange, res, protocol, request, includeUsage, store);
     } finally {
       await settle(this.#store, exchange.principal!, reservation, entry);
     }
+  }
+
+  /** Answers from the response cache; false on a miss. Nothing is reserved or charged for a hit. */
+  async #fromCache(exchange: Exchange, res: ServerResponse, key: string): Promise<boolean> {
+    const hit = await this.#cache!.get(key);
+    if (!hit) return false;
+    exchange.cached = true;
+    const headers = { 'x-request-id': exchange.id, 'x-llmf-cache': 'hit' };
+    if (hit.kind === 'json') {
+      sendJson(res, 200, hit.body, headers);
+      return true;
+    }
+    const sse = new SseResponse(res, headers);
+    await sse.write(hit.body);
+    sse.end();
+    return true;
   }
 
   /** The body as it came, to a deployment of the same protocol; the answer as the provider sent it. */
@@ -288,6 +323,7 @@ export class GatewayService {
     body: Json,
     stream: boolean,
     includeUsage: boolean,
+    store?: (answer: CachedAnswer) => Promise<void>,
   ): Promise<LedgerEntry | undefined> {
     const controller = new AbortController();
     const onClose = () => controller.abort();
@@ -325,17 +361,21 @@ export class GatewayService {
           ...headers,
         });
         res.end(bytes);
+        if (store && usage) await store({ kind: 'json', body: bytes.toString('utf8') });
         return this.#ledger(exchange);
       }
       const sse = new SseResponse(res, headers);
       exchange.status = 200;
+      if (store) sse.record(this.#cache!.maxEntryBytes);
       const tap = new SseTap(protocol, includeUsage, this.#settings.upstreamMaxBytes);
+      let complete = false;
       try {
         for await (const chunk of response.body) {
           if (sse.closed) break;
           await sse.write(tap.push(chunk as Uint8Array));
         }
         await sse.write(tap.end());
+        complete = !sse.closed;
       } catch (error) {
         // The provider's stream broke after it began: an in-band error, never a clean end.
         const failure = toGatewayError(error);
@@ -355,6 +395,9 @@ export class GatewayService {
           priced(tap.usage, deployment.provider, deployment.model, tap.model),
           deployment.id,
         );
+      // Only a whole answer is kept: one that ended with its usage, neither cut short nor broken.
+      const recorded = sse.recorded();
+      if (store && complete && tap.usage && recorded) await store({ kind: 'sse', body: recorded });
       return this.#ledger(exchange);
     } finally {
       res.off('close', onClose);
@@ -368,6 +411,7 @@ export class GatewayService {
     protocol: Protocol,
     request: CompletionRequest,
     includeUsage: boolean,
+    store?: (answer: CachedAnswer) => Promise<void>,
   ): Promise<LedgerEntry | undefined> {
     const controller = new AbortController();
     const events = this.#router.stream({ ...request, signal: controller.signal });
@@ -380,15 +424,22 @@ export class GatewayService {
         : new AnthropicEventWriter(id, request.model!);
     const sse = new SseResponse(res, { 'x-request-id': exchange.id });
     exchange.status = 200;
+    if (store) sse.record(this.#cache!.maxEntryBytes);
     const onClose = () => controller.abort();
     res.once('close', onClose);
     try {
+      let finished = false;
       for (let step = first; !step.done; step = await events.next()) {
         const event: StreamEvent = step.value;
         if (sse.closed) break;
-        if (event.type === 'finish') this.#answered(exchange, event.usage, event.route?.deployment);
+        if (event.type === 'finish') {
+          finished = true;
+          this.#answered(exchange, event.usage, event.route?.deployment);
+        }
         await sse.write(writer.write(event));
       }
+      const recorded = sse.recorded();
+      if (store && finished && recorded && !sse.closed) await store({ kind: 'sse', body: recorded });
       return this.#ledger(exchange);
     } catch (error) {
       const failure = toGatewayError(error);
@@ -429,11 +480,13 @@ export class GatewayService {
     };
     const inFlight = gatewayMetrics().inFlight;
     inFlight.inc({ endpoint });
+    const span = this.#tracer?.start(req, endpoint);
     try {
       exchange.principal = await this.#auth.authenticate(presentedKey(req), Date.now());
       if (protocol === 'anthropic') exchange.protocolHeaders = anthropicHeaders(req);
+      if (this.#cache) exchange.cacheControl = cacheDirectives(req);
       const body = withBody ? parseJson(await readBody(req, this.#settings.bodyLimitBytes)) : undefined;
-      await handler(exchange, body);
+      await (span ? span.within(() => handler(exchange, body)) : handler(exchange, body));
     } catch (error) {
       const failure = toGatewayError(error);
       exchange.status = failure.status;
@@ -455,6 +508,15 @@ export class GatewayService {
       inFlight.dec({ endpoint });
       const seconds = (performance.now() - exchange.started) / 1000;
       const key = exchange.principal?.name ?? 'anonymous';
+      span?.end({
+        status: exchange.status,
+        model: exchange.model || undefined,
+        deployment: exchange.deployment,
+        key,
+        cached: exchange.cached,
+        inputTokens: exchange.usage?.inputTokens,
+        outputTokens: exchange.usage?.outputTokens,
+      });
       recordRequest(endpoint, exchange.model || 'none', key, exchange.status, seconds, exchange.usage);
       this.#logger?.info(
         {
@@ -466,6 +528,7 @@ export class GatewayService {
           model: exchange.model || undefined,
           deployment: exchange.deployment,
           stream: exchange.stream,
+          cached: exchange.cached,
           inputTokens: exchange.usage?.inputTokens,
           outputTokens: exchange.usage?.outputTokens,
           costUsd: exchange.usage?.costUsd,

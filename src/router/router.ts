@@ -309,10 +309,7 @@ export class Router implements ClientMethods {
   /** True when every deployment `model` leads to speaks `protocol` natively (`forward` takes such a body). */
   speaks(model: string | undefined, protocol: WireProtocol): boolean {
     const target = model === undefined ? this.#default : this.#targets.get(model);
-    return (
-      target !== undefined &&
-      target.deployments.every((deployment) => deployment.client(true).speaks(protocol))
-    );
+    return target?.deployments.every((deployment) => deployment.client(true).speaks(protocol)) ?? false;
   }
 
   /**
