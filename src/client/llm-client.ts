@@ -32,7 +32,7 @@ import type {
 import { ProviderCore } from './core.ts';
 import { planBatches, runSlidingWindow, validateEmbeddingOptions, validateTexts } from './embeddings.ts';
 import { layersFor } from './layers.ts';
-import { inlineMedia, type MediaDownloadOptions, needsDownload } from './media-download.ts';
+import { hasUrlMedia, inlineMedia, type MediaDownloadOptions } from './media-download.ts';
 import type { ClientOptions } from './options.ts';
 import { completionText, normalizeRequest } from './request.ts';
 import {
@@ -109,8 +109,8 @@ export class LLMClient {
       this.#checkOpen();
       const normalized = normalizeRequest(request, this.model);
       const call = this.#call('complete', normalized.model, request);
+      if (!hasUrlMedia(normalized)) return this.#chain.complete(normalized, call);
       const capabilities = this.#adapter.capabilities(normalized.model);
-      if (!needsDownload(normalized, capabilities)) return this.#chain.complete(normalized, call);
       return this.#inline(normalized, capabilities, request.signal).then((inlined) =>
         this.#chain.complete(inlined, call),
       );
@@ -203,8 +203,8 @@ export class LLMClient {
     this.#checkOpen();
     const normalized = normalizeRequest(request, this.model);
     const call = this.#call('stream', normalized.model, request);
+    if (!hasUrlMedia(normalized)) return this.#chain.stream(normalized, call);
     const capabilities = this.#adapter.capabilities(normalized.model);
-    if (!needsDownload(normalized, capabilities)) return this.#chain.stream(normalized, call);
     const chain = this.#chain;
     const inlined = this.#inline(normalized, capabilities, request.signal);
     inlined.catch(() => {}); // observed below; never an unhandled rejection if the stream is not read

@@ -46,9 +46,13 @@ function partsToDownload(messages: readonly NormalizedMessage[], capabilities: M
   return found;
 }
 
-/** True when the request has a URL the provider will not fetch (a cheap check for the hot path). */
-export function needsDownload(request: NormalizedRequest, capabilities: ModelCapabilities): boolean {
-  return partsToDownload(request.messages, capabilities).length > 0;
+/** True when the request has media given by URL (a scan with no allocation, for the hot path). */
+export function hasUrlMedia(request: NormalizedRequest): boolean {
+  for (const message of request.messages) {
+    if (message.role !== 'user' && message.role !== 'tool') continue;
+    for (const part of message.content) if (part.type !== 'text' && part.source.kind === 'url') return true;
+  }
+  return false;
 }
 
 async function download(

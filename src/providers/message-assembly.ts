@@ -28,7 +28,8 @@ export function syntheticToolCallId(): string {
 export class MessageAssembler {
   readonly parts: AssistantContentPart[] = [];
   readonly warnings: Warning[] = [];
-  readonly #calls = new Map<string | number, OpenCall>();
+  /** Made at the first tool call: most answers have none. */
+  #calls: Map<string | number, OpenCall> | undefined;
   readonly #ordered: ToolCallPart[] = [];
   #text = '';
   #reasoning = '';
@@ -118,6 +119,7 @@ export class MessageAssembler {
     out?: StreamEvent[],
     metadata?: ToolCallPart['providerMetadata'],
   ): void {
+    this.#calls ??= new Map();
     if (this.#calls.has(key)) return;
     const part: ToolCallPart = {
       type: 'tool-call',
@@ -141,10 +143,10 @@ export class MessageAssembler {
 
   /** More of a call's arguments (its name too, when a compatible server sends it late). */
   addToolCallArguments(key: string | number, delta: string, out?: StreamEvent[], name?: string): void {
-    let call = this.#calls.get(key);
+    let call = this.#calls?.get(key);
     if (!call) {
       this.startToolCall(key, undefined, name, out);
-      call = this.#calls.get(key)!;
+      call = this.#calls!.get(key)!;
     } else if (name && !call.part.name) call.part.name = name;
     if (delta.length === 0) return;
     call.part.arguments += delta;
@@ -153,7 +155,7 @@ export class MessageAssembler {
 
   /** The provider said the call is complete: `'{}'` for no arguments, one `tool-call` event. */
   endToolCall(key: string | number, out?: StreamEvent[]): void {
-    const call = this.#calls.get(key);
+    const call = this.#calls?.get(key);
     if (!call || call.ended) return;
     call.ended = true;
     const part = call.part;
@@ -189,6 +191,7 @@ export class MessageAssembler {
 
   /** Ends every call still open (OpenAI ends them all with its finish reason or `[DONE]`). */
   endOpenToolCalls(out?: StreamEvent[]): void {
+    if (!this.#calls) return;
     for (const key of this.#calls.keys()) this.endToolCall(key, out);
   }
 
