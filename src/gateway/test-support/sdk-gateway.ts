@@ -181,10 +181,16 @@ export function chatRequests(emulator: Emulator): Emulator['requests'] {
   );
 }
 
-/** A `fetch` for an official client that keeps each request body it sends (to compare with the upstream's). */
-export function recordingFetch(sent: unknown[]): typeof fetch {
+export interface SentRequest {
+  body: unknown;
+  headers: Headers;
+}
+
+/** A `fetch` for an official client that keeps each request it sends (to compare with the upstream's). */
+export function recordingFetch(sent: SentRequest[]): typeof fetch {
   return async (input, init) => {
-    if (typeof init?.body === 'string') sent.push(JSON.parse(init.body));
+    if (typeof init?.body === 'string')
+      sent.push({ body: JSON.parse(init.body), headers: new Headers(init.headers) });
     return fetch(input, init);
   };
 }
