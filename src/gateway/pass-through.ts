@@ -81,6 +81,10 @@ export class SseTap {
   usage: Usage | undefined;
   /** The model the provider says answered, when an event names it. */
   model: string | undefined;
+  /** The stream's end marker came (`[DONE]`, `message_stop`): the answer is whole. */
+  finished = false;
+  /** The provider sent an error event of its own (it reaches the client as it came). */
+  failed = false;
 
   constructor(protocol: PassThroughProtocol, keepUsageChunk: boolean, limitBytes: number) {
     this.#protocol = protocol;
@@ -110,7 +114,9 @@ export class SseTap {
 
   readonly #onFrame = (frame: { event: string; data: string }): void => {
     if (this.#protocol === 'openai') {
-      if (frame.data !== '[DONE]' && frame.data.includes('"usage"')) {
+      if (frame.data === '[DONE]') this.finished = true;
+      else if (ERROR_EVENT.test(frame.data)) this.failed = true;
+      else if (frame.data.includes('"usage"')) {
         const chunk = safeParse(frame.data);
         const usage = usageOf('openai', chunk);
         if (usage) this.usage = usage;
@@ -128,7 +134,9 @@ export class SseTap {
       this.#out += `data: ${frame.data}\n\n`;
       return;
     }
-    if (frame.event === 'message_start' || frame.event === 'message_delta') {
+    if (frame.event === 'message_stop') this.finished = true;
+    else if (frame.event === 'error') this.failed = true;
+    else if (frame.event === 'message_start' || frame.event === 'message_delta') {
       const event = safeParse(frame.data);
       const carrier = isRecord(event) ? (frame.event === 'message_start' ? event.message : event) : undefined;
       const usage = usageOf('anthropic', carrier);
@@ -150,6 +158,9 @@ export class SseTap {
     this.#out += `${frame.event === 'message' ? '' : `event: ${frame.event}\n`}data: ${frame.data}\n\n`;
   };
 }
+
+/** OpenAI's in-band error: an event whose data is `{"error": …}`. */
+const ERROR_EVENT = /^\{\s*"error"/;
 
 function safeParse(text: string): unknown {
   try {

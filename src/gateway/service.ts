@@ -375,7 +375,15 @@ export class GatewayService {
           await sse.write(tap.push(chunk as Uint8Array));
         }
         await sse.write(tap.end());
-        complete = !sse.closed;
+        // A stream that stops before its end marker, unless with an error of its own, is not a whole answer.
+        if (!sse.closed && !tap.finished && !tap.failed) {
+          throw new GatewayError(
+            502,
+            'upstream_error',
+            `${deployment.provider}'s stream ended before its answer did (no ${protocol === 'openai' ? '[DONE]' : 'message_stop'})`,
+          );
+        }
+        complete = !sse.closed && tap.finished;
       } catch (error) {
         // The provider's stream broke after it began: an in-band error, never a clean end.
         const failure = toGatewayError(error);
