@@ -9,7 +9,7 @@ import { SseDecoder } from '../http/sse.ts';
 import { costOf } from '../pricing/pricing.ts';
 import { isRecord } from '../spec/json.ts';
 import type { ProviderName, Usage } from '../spec/types.ts';
-import { GatewayError } from './errors.ts';
+import { GatewayError, toGatewayError } from './errors.ts';
 
 export type PassThroughProtocol = 'openai' | 'anthropic';
 
@@ -42,6 +42,30 @@ export function priced(usage: Usage, provider: ProviderName, model: string, answ
     costOf(provider, model, usage);
   if (cost !== undefined) usage.costUsd = cost;
   return usage;
+}
+
+/**
+ * What reading a passed-through body threw → the client's error. The body is undici's, unread by the
+ * library, so its failures are undici's own: silence past the deployment's `streamIdleTimeoutMs` is a 504,
+ * a connection that broke a 502 (not the 500 of a gateway bug).
+ */
+export function upstreamBodyError(error: unknown, provider: string): GatewayError {
+  // Ours, or the client going away (the gateway aborts the upstream then): as any other failure.
+  if (!(error instanceof Error) || error instanceof GatewayError || error.name === 'AbortError')
+    return toGatewayError(error);
+  const code = (error as { code?: unknown }).code;
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new GatewayError(
+      504,
+      'timeout_error',
+      `No data from ${provider} within the deployment's streamIdleTimeoutMs: its answer stopped midway`,
+    );
+  }
+  return new GatewayError(
+    502,
+    'upstream_error',
+    `The connection to ${provider} failed midway through its answer${typeof code === 'string' ? ` (${code})` : ''}`,
+  );
 }
 
 /** Reads a whole body, failing (502) past `limitBytes`. */

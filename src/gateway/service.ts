@@ -18,7 +18,7 @@ import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, OpenAIChunkWriter, toOpenAIChat } from './openai-wire.ts';
-import { priced, readUpstream, SseTap, usageOf } from './pass-through.ts';
+import { priced, readUpstream, SseTap, upstreamBodyError, usageOf } from './pass-through.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 import { GatewayTracer } from './tracing.ts';
 import { isRecord, type Json } from './validate-body.ts';
@@ -341,7 +341,13 @@ export class GatewayService {
       const headers: Record<string, string> = { 'x-request-id': exchange.id };
       if (response.requestId) headers['x-upstream-request-id'] = response.requestId;
       if (!stream) {
-        const bytes = await readUpstream(response.body, this.#settings.upstreamMaxBytes, response.release);
+        const bytes = await readUpstream(
+          response.body,
+          this.#settings.upstreamMaxBytes,
+          response.release,
+        ).catch((error: unknown) => {
+          throw upstreamBodyError(error, deployment.provider);
+        });
         let parsed: unknown;
         try {
           parsed = JSON.parse(bytes.toString('utf8'));
@@ -386,7 +392,7 @@ export class GatewayService {
         complete = !sse.closed && tap.finished;
       } catch (error) {
         // The provider's stream broke after it began: an in-band error, never a clean end.
-        const failure = toGatewayError(error);
+        const failure = upstreamBodyError(error, deployment.provider);
         exchange.status = failure.status;
         await sse.write(
           protocol === 'openai'
