@@ -352,7 +352,12 @@ export class GatewayService {
         try {
           parsed = JSON.parse(bytes.toString('utf8'));
         } catch {
-          parsed = undefined;
+          // Not an answer the client could read, nor one the key could be charged for.
+          throw new GatewayError(
+            502,
+            'upstream_error',
+            `${deployment.provider} returned a 200 response that is not JSON (${bytes.length} bytes)`,
+          );
         }
         const usage = usageOf(protocol, parsed);
         if (usage)
