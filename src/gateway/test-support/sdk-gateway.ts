@@ -3,7 +3,8 @@
  * an emulator, a gateway in front of it with one chat deployment per provider (its id is the provider's
  * name) and one embeddings deployment per provider that has embeddings (`<provider>-embed`), and the official
  * `openai` and `@anthropic-ai/sdk` clients pointed at the gateway, unchanged but for `maxRetries: 0` (what
- * the gateway answers is what the test sees). With `tap`, an `UpstreamTap` stands between the gateway and
+ * the gateway answers is what the test sees) and `logLevel: 'off'` (no SDK console noise when a fault makes
+ * it fail to parse). With `tap`, an `UpstreamTap` stands between the gateway and
  * the emulator and keeps the provider's bytes. Everything is closed when the test (or file) ends.
  */
 import assert from 'node:assert/strict';
@@ -149,9 +150,9 @@ export async function startSdkGateway(cleanup: Cleanup, options: RigOptions = {}
     rmSync(dir, { recursive: true, force: true });
   });
   const openaiWith: SdkGateway['openaiWith'] = (key, more) =>
-    new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0, ...more });
+    new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0, logLevel: 'off', ...more });
   const anthropicWith: SdkGateway['anthropicWith'] = (key, more) =>
-    new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0, ...more });
+    new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0, logLevel: 'off', ...more });
   return {
     emulator,
     gateway,
