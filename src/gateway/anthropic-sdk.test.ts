@@ -5,36 +5,31 @@
  * output through `output_config`, and each error as the class the SDK maps its status to.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { validateJsonSchema } from '../schema/validate.ts';
 import type { ProviderName } from '../spec/types.ts';
 import {
   deployment,
-  fileScope,
+  PERSON_SCHEMA,
   PROVIDERS,
-  type SdkGateway,
-  startSdkGateway,
+  sdkGatewayForFile,
+  WEATHER_PARAMETERS,
 } from './test-support/sdk-gateway.ts';
 
-const scope = fileScope();
-after(() => scope.close());
-let rig: SdkGateway;
-before(async () => {
-  rig = await startSdkGateway(scope, {
-    config: (upstream) => ({
-      deployments: [
-        deployment(upstream, 'broken', 'anthropic', { headers: { 'x-emulator-fault': 'server-error' } }),
-        deployment(upstream, 'overloaded', 'bedrock', { headers: { 'x-emulator-fault': 'overloaded' } }),
-        deployment(upstream, 'hanging', 'gemini', {
-          headers: { 'x-emulator-fault': 'hang' },
-          timeoutMs: 200,
-          maxRetries: 0,
-        }),
-      ],
-    }),
-  });
+const rig = sdkGatewayForFile({
+  config: (upstream) => ({
+    deployments: [
+      deployment(upstream, 'broken', 'anthropic', { headers: { 'x-emulator-fault': 'server-error' } }),
+      deployment(upstream, 'overloaded', 'bedrock', { headers: { 'x-emulator-fault': 'overloaded' } }),
+      deployment(upstream, 'hanging', 'gemini', {
+        headers: { 'x-emulator-fault': 'hang' },
+        timeoutMs: 200,
+        maxRetries: 0,
+      }),
+    ],
+  }),
 });
 
 /** Providers whose deployments return reasoning when asked to think. */
@@ -43,21 +38,7 @@ const THINKS: ReadonlySet<ProviderName> = new Set(['anthropic', 'gemini', 'bedro
 const WEATHER: Tool = {
   name: 'get_weather',
   description: 'The forecast for a city',
-  input_schema: {
-    type: 'object',
-    properties: {
-      city: { type: 'string', minLength: 1 },
-      unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
-      days: { type: 'integer', minimum: 1, maximum: 7 },
-    },
-    required: ['city', 'unit', 'days'],
-  },
-};
-const PERSON = {
-  type: 'object',
-  properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } },
-  required: ['name', 'age'],
-  additionalProperties: false,
+  input_schema: WEATHER_PARAMETERS as unknown as Tool['input_schema'],
 };
 
 const textOf = (message: Anthropic.Message) =>
@@ -154,11 +135,11 @@ for (const provider of PROVIDERS) {
         model: provider,
         max_tokens: 400,
         messages: [{ role: 'user' as const, content: 'Invent a person' }],
-        output_config: { format: { type: 'json_schema' as const, schema: PERSON } },
+        output_config: { format: { type: 'json_schema' as const, schema: PERSON_SCHEMA } },
       };
       const whole = await rig.anthropic.messages.create(request);
       const person = JSON.parse(textOf(whole)) as unknown;
-      assert.deepEqual(validateJsonSchema(PERSON, person), { ok: true, value: person });
+      assert.deepEqual(validateJsonSchema(PERSON_SCHEMA, person), { ok: true, value: person });
       const streamed = await rig.anthropic.messages.stream(request).finalMessage();
       assert.deepEqual(JSON.parse(textOf(streamed)), person);
     });

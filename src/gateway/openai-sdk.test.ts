@@ -5,55 +5,34 @@
  * base64, and each error as the class the SDK maps its status to.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { validateJsonSchema } from '../schema/validate.ts';
 import {
   deployment,
   EMBEDDING_MODELS,
-  fileScope,
+  PERSON_SCHEMA,
   PROVIDERS,
-  type SdkGateway,
-  startSdkGateway,
+  sdkGatewayForFile,
+  WEATHER_PARAMETERS,
 } from './test-support/sdk-gateway.ts';
 
-const scope = fileScope();
-after(() => scope.close());
-let rig: SdkGateway;
-before(async () => {
-  rig = await startSdkGateway(scope, {
-    config: (upstream) => ({
-      deployments: [
-        deployment(upstream, 'broken', 'openai', { headers: { 'x-emulator-fault': 'server-error' } }),
-        deployment(upstream, 'unavailable', 'gemini', { headers: { 'x-emulator-fault': 'unavailable' } }),
-      ],
-    }),
-  });
+const rig = sdkGatewayForFile({
+  config: (upstream) => ({
+    deployments: [
+      deployment(upstream, 'broken', 'openai', { headers: { 'x-emulator-fault': 'server-error' } }),
+      deployment(upstream, 'unavailable', 'gemini', { headers: { 'x-emulator-fault': 'unavailable' } }),
+    ],
+  }),
 });
 
-const WEATHER_PARAMETERS = {
-  type: 'object',
-  properties: {
-    city: { type: 'string', minLength: 1 },
-    unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
-    days: { type: 'integer', minimum: 1, maximum: 7 },
-  },
-  required: ['city', 'unit', 'days'],
-  additionalProperties: false,
-};
 const TOOLS: ChatCompletionTool[] = [
   {
     type: 'function',
     function: { name: 'get_weather', description: 'The forecast for a city', parameters: WEATHER_PARAMETERS },
   },
 ];
-const PERSON = {
-  type: 'object',
-  properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } },
-  required: ['name', 'age'],
-  additionalProperties: false,
-};
 
 /** Reads a stream whole: its text, its tool calls put together from their deltas, its chunks. */
 async function readStream(stream: AsyncIterable<OpenAI.ChatCompletionChunk>) {
@@ -154,12 +133,12 @@ for (const provider of PROVIDERS) {
         messages: [{ role: 'user' as const, content: 'Invent a person' }],
         response_format: {
           type: 'json_schema' as const,
-          json_schema: { name: 'person', strict: true, schema: PERSON },
+          json_schema: { name: 'person', strict: true, schema: PERSON_SCHEMA },
         },
       };
       const whole = await rig.openai.chat.completions.create(request);
       const person = JSON.parse(whole.choices[0]?.message.content ?? '') as unknown;
-      assert.deepEqual(validateJsonSchema(PERSON, person), { ok: true, value: person });
+      assert.deepEqual(validateJsonSchema(PERSON_SCHEMA, person), { ok: true, value: person });
       const streamed = await readStream(
         await rig.openai.chat.completions.create({ ...request, stream: true }),
       );

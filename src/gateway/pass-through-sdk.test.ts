@@ -7,7 +7,7 @@
  * reasoning reach the client as the provider gave them, whole and streamed.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatCompletionCreateParams, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { isRecord } from '../spec/json.ts';
@@ -15,30 +15,24 @@ import type { ProviderName } from '../spec/types.ts';
 import {
   CHAT_MODELS,
   chatRequests,
-  fileScope,
   MASTER_KEY,
   OPENAI_FAMILY,
   PROVIDERS,
   recordingFetch,
-  type SdkGateway,
   type SentRequest,
-  startSdkGateway,
+  sdkGatewayForFile,
+  WEATHER_PARAMETERS,
 } from './test-support/sdk-gateway.ts';
 
-const scope = fileScope();
-after(() => scope.close());
-let rig: SdkGateway;
-before(async () => {
-  rig = await startSdkGateway(scope, {
-    tap: true,
-    config: () => ({
-      groups: {
-        'openai-family': ['openai', 'azure', 'openai-compatible'],
-        // Not every deployment speaks Anthropic's protocol: an Anthropic client is translated, to Claude first.
-        claude: ['anthropic', 'bedrock'],
-      },
-    }),
-  });
+const rig = sdkGatewayForFile({
+  tap: true,
+  config: () => ({
+    groups: {
+      'openai-family': ['openai', 'azure', 'openai-compatible'],
+      // Not every deployment speaks Anthropic's protocol: an Anthropic client is translated, to Claude first.
+      claude: ['anthropic', 'bedrock'],
+    },
+  }),
 });
 
 /** The body a deployment of `provider` sends for `sent`: the deployment's model (Azure's is in the URL). */
@@ -156,15 +150,7 @@ describe('pass-through: an Anthropic client and Anthropic deployments', () => {
 
 /** Two tools the emulator calls in parallel when both names are in the prompt, with arguments of every kind. */
 const TOOL_SCHEMAS = {
-  get_weather: {
-    type: 'object',
-    properties: {
-      city: { type: 'string', minLength: 1 },
-      unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
-      days: { type: 'integer', minimum: 1, maximum: 7 },
-    },
-    required: ['city', 'unit', 'days'],
-  },
+  get_weather: WEATHER_PARAMETERS,
   book_table: {
     type: 'object',
     properties: {
@@ -359,7 +345,7 @@ describe('translation keeps the thinking signature a tool loop sends back', () =
         model: 'claude',
         max_tokens: 2048,
         thinking: { type: 'enabled' as const, budget_tokens: 1024 },
-        tools: [{ name: 'get_weather', input_schema: TOOL_SCHEMAS.get_weather as Tool['input_schema'] }],
+        tools: [{ name: 'get_weather', input_schema: WEATHER_PARAMETERS as Tool['input_schema'] }],
       };
       const ask = (messages: MessageParam[]) =>
         stream

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import type { ClientOptions } from '../../client/options.ts';
@@ -20,7 +21,8 @@ import {
   emulatorClientOptions,
   startEmulator,
 } from '../../emulator/index.ts';
-import type { ProviderName } from '../../spec/types.ts';
+import type { JsonSchema } from '../../spec/tools.ts';
+import { PROVIDERS as ALL_PROVIDERS, type ProviderName } from '../../spec/types.ts';
 import { gatewayConfigFrom } from '../config.ts';
 import { type Gateway, startGateway } from '../server.ts';
 import { startUpstreamTap, type UpstreamTap } from './sdk-upstream-tap.ts';
@@ -28,15 +30,8 @@ import { startUpstreamTap, type UpstreamTap } from './sdk-upstream-tap.ts';
 /** Not a real key: the gateway's master key in these tests. */
 export const MASTER_KEY = 'master-key-for-the-sdk-tests-not-real';
 
-export const PROVIDERS: readonly ProviderName[] = [
-  'openai',
-  'azure',
-  'openai-compatible',
-  'anthropic',
-  'gemini',
-  'bedrock',
-  'ollama',
-];
+/** Every provider, one chat deployment each (the spec's list). */
+export const PROVIDERS: readonly ProviderName[] = ALL_PROVIDERS;
 
 /** Each provider's chat model: ones whose capabilities include native structured output. */
 export const CHAT_MODELS: Readonly<Record<ProviderName, string>> = {
@@ -59,23 +54,48 @@ export const EMBEDDING_MODELS: Readonly<Partial<Record<ProviderName, string>>> =
   ollama: 'ollama/nomic-embed-text',
 };
 
+/** A tool's parameters with a string, an enum and a bounded integer, all required. */
+export const WEATHER_PARAMETERS: JsonSchema = {
+  type: 'object',
+  properties: {
+    city: { type: 'string', minLength: 1 },
+    unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+    days: { type: 'integer', minimum: 1, maximum: 7 },
+  },
+  required: ['city', 'unit', 'days'],
+  additionalProperties: false,
+};
+
+/** A structured-output schema, closed as strict modes want it. */
+export const PERSON_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } },
+  required: ['name', 'age'],
+  additionalProperties: false,
+};
+
 /** Providers an OpenAI client reaches by pass-through; the others are translated. */
 export const OPENAI_FAMILY: ReadonlySet<ProviderName> = new Set(['openai', 'azure', 'openai-compatible']);
 
-/** Whatever registers cleanup: a test's context, or a `fileScope()` for a rig a whole file shares. */
+/** Whatever registers cleanup: a test's context, or `sdkGatewayForFile`'s hooks. */
 export interface Cleanup {
   after(fn: () => Promise<void>): void;
 }
 
-/** Cleanup for a rig made in a file's `before` hook: register `close` with the file's `after`. */
-export function fileScope(): Cleanup & { close(): Promise<void> } {
+/**
+ * A rig a whole file shares: started in the file's `before` hook (its fields are set then) and closed in
+ * its `after` hook.
+ */
+export function sdkGatewayForFile(options: RigOptions = {}): SdkGateway {
   const steps: Array<() => Promise<void>> = [];
-  return {
-    after: (fn) => steps.push(fn),
-    close: async () => {
-      for (const step of steps.reverse()) await step();
-    },
-  };
+  const rig = {} as SdkGateway;
+  before(async () => {
+    Object.assign(rig, await startSdkGateway({ after: (fn) => steps.push(fn) }, options));
+  });
+  after(async () => {
+    for (const step of steps.reverse()) await step();
+  });
+  return rig;
 }
 
 export interface SdkGateway {
