@@ -362,6 +362,8 @@ export class AnthropicEventWriter {
   /** The open block: its index and kind. */
   #block: { index: number; kind: 'text' | 'thinking' | 'tool_use'; call?: number } | undefined;
   #next = 0;
+  /** The index of each thinking block opened, in order (their signatures come with the finished message). */
+  readonly #thinkingBlocks: number[] = [];
 
   constructor(id: string, model: string, inputTokens = 0) {
     this.#id = id;
@@ -417,8 +419,10 @@ export class AnthropicEventWriter {
           })
         );
       case 'reasoning-delta':
-        if (this.#block?.kind !== 'thinking')
+        if (this.#block?.kind !== 'thinking') {
           out += this.#open('thinking', { type: 'thinking', thinking: '', signature: '' });
+          this.#thinkingBlocks.push(this.#block!.index);
+        }
         return (
           out +
           sse('content_block_delta', {
@@ -449,6 +453,7 @@ export class AnthropicEventWriter {
         return out;
       case 'finish':
         out += this.#close();
+        out += this.#signatures(event.message.content);
         out += sse('message_delta', {
           type: 'message_delta',
           delta: { stop_reason: STOP_REASON[event.finishReason], stop_sequence: null },
@@ -456,6 +461,28 @@ export class AnthropicEventWriter {
         });
         return out + sse('message_stop', { type: 'message_stop' });
     }
+  }
+
+  /**
+   * The signature of each thinking block, which a tool loop must send back unaltered. Our stream events carry
+   * no signature; the finished message does, so they are sent at the end, as `signature_delta`s to their
+   * blocks' indices (the SDKs apply a delta by index). Paired in order with the reasoning parts that have
+   * text (the blocks streamed); nothing is sent when the two do not pair up.
+   */
+  #signatures(parts: readonly AssistantContentPart[]): string {
+    const reasoning = parts.filter((part) => part.type === 'reasoning' && part.text !== '');
+    if (reasoning.length !== this.#thinkingBlocks.length) return '';
+    let out = '';
+    reasoning.forEach((part, order) => {
+      const signature = part.providerMetadata?.anthropic?.signature;
+      if (typeof signature !== 'string' || signature === '') return;
+      out += sse('content_block_delta', {
+        type: 'content_block_delta',
+        index: this.#thinkingBlocks[order]!,
+        delta: { type: 'signature_delta', signature },
+      });
+    });
+    return out;
   }
 
   /** An error after the stream began: Anthropic's in-band `event: error`. */

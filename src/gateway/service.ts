@@ -18,7 +18,7 @@ import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, OpenAIChunkWriter, toOpenAIChat } from './openai-wire.ts';
-import { priced, readUpstream, SseTap, usageOf } from './pass-through.ts';
+import { priced, readUpstream, SseTap, upstreamBodyError, usageOf } from './pass-through.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 import { GatewayTracer } from './tracing.ts';
 import { isRecord, type Json } from './validate-body.ts';
@@ -341,12 +341,23 @@ export class GatewayService {
       const headers: Record<string, string> = { 'x-request-id': exchange.id };
       if (response.requestId) headers['x-upstream-request-id'] = response.requestId;
       if (!stream) {
-        const bytes = await readUpstream(response.body, this.#settings.upstreamMaxBytes, response.release);
+        const bytes = await readUpstream(
+          response.body,
+          this.#settings.upstreamMaxBytes,
+          response.release,
+        ).catch((error: unknown) => {
+          throw upstreamBodyError(error, deployment.provider);
+        });
         let parsed: unknown;
         try {
           parsed = JSON.parse(bytes.toString('utf8'));
         } catch {
-          parsed = undefined;
+          // Not an answer the client could read, nor one the key could be charged for.
+          throw new GatewayError(
+            502,
+            'upstream_error',
+            `${deployment.provider} returned a 200 response that is not JSON (${bytes.length} bytes)`,
+          );
         }
         const usage = usageOf(protocol, parsed);
         if (usage)
@@ -375,10 +386,18 @@ export class GatewayService {
           await sse.write(tap.push(chunk as Uint8Array));
         }
         await sse.write(tap.end());
-        complete = !sse.closed;
+        // A stream that stops before its end marker, unless with an error of its own, is not a whole answer.
+        if (!sse.closed && !tap.finished && !tap.failed) {
+          throw new GatewayError(
+            502,
+            'upstream_error',
+            `${deployment.provider}'s stream ended before its answer did (no ${protocol === 'openai' ? '[DONE]' : 'message_stop'})`,
+          );
+        }
+        complete = !sse.closed && tap.finished;
       } catch (error) {
         // The provider's stream broke after it began: an in-band error, never a clean end.
-        const failure = toGatewayError(error);
+        const failure = upstreamBodyError(error, deployment.provider);
         exchange.status = failure.status;
         await sse.write(
           protocol === 'openai'
