@@ -27,15 +27,22 @@ export class GatewayError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** A stable machine code (`budget_exceeded`, `model_not_allowed`, …), in OpenAI's `code`. */
   readonly code: string | undefined;
+  /** The status an Anthropic client is answered with when it differs (529 for a provider that is overloaded). */
+  readonly anthropicStatus: number;
 
   constructor(
     status: number,
     kind: GatewayErrorKind,
     message: string,
-    options: { retryAfterMs?: number | undefined; code?: string | undefined } = {},
+    options: {
+      retryAfterMs?: number | undefined;
+      code?: string | undefined;
+      anthropicStatus?: number | undefined;
+    } = {},
   ) {
     super(message);
     this.status = status;
+    this.anthropicStatus = options.anthropicStatus ?? status;
     this.kind = kind;
     this.code = options.code;
     this.retryAfterSeconds =
@@ -70,7 +77,10 @@ export function fromLLMError(error: LLMError): GatewayError {
     case 'timeout':
       return new GatewayError(504, 'timeout_error', message, hint);
     case 'server_error':
-      return error.status === 503 || error.status === 529 || error.providerCode === 'overloaded_error'
+      if (error.status === 529 || error.providerCode === 'overloaded_error')
+        // Anthropic's own word for it (its SDK's OverloadedError); OpenAI's clients know 503.
+        return new GatewayError(503, 'overloaded_error', message, { ...hint, anthropicStatus: 529 });
+      return error.status === 503
         ? new GatewayError(503, 'overloaded_error', message, hint)
         : new GatewayError(502, 'upstream_error', message, hint);
     case 'authentication':

@@ -37,8 +37,10 @@ function expectedFor(fault: FaultKind, provider: ProviderName, sdk: Sdk, stream:
     case 'reset':
       return { status: 502 };
     case 'unavailable':
-    case 'overloaded':
       return { status: 503 };
+    case 'overloaded':
+      // Anthropic's clients hear a provider's overload as Anthropic says it (529); Bedrock's is a 503.
+      return { status: sdk === 'anthropic' && provider !== 'bedrock' ? 529 : 503 };
     case 'hang':
       return { status: 504 };
     case 'stall':
@@ -210,12 +212,8 @@ describe('a group with a healthy second deployment falls back transparently', ()
       }),
     });
     await expectAll(cases(false));
-    await t.test(
-      'a whole answer passed through that stalls or is not JSON after its response started',
-      {
-        todo: 'the router returns a passed-through response at its start; its body is read past the fallback',
-      },
-      () => expectAll(cases(true)),
+    await t.test('a whole answer passed through that stalls or is not JSON after its response started', () =>
+      expectAll(cases(true)),
     );
   });
 });

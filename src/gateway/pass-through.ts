@@ -68,29 +68,6 @@ export function upstreamBodyError(error: unknown, provider: string): GatewayErro
   );
 }
 
-/** Reads a whole body, failing (502) past `limitBytes`. */
-export async function readUpstream(
-  body: AsyncIterable<Uint8Array>,
-  limitBytes: number,
-  release: () => void,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limitBytes) {
-      release();
-      throw new GatewayError(
-        502,
-        'upstream_error',
-        `The provider's response is larger than ${limitBytes} bytes (upstreamMaxBytes)`,
-      );
-    }
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  }
-  return Buffer.concat(chunks, size);
-}
-
 /**
  * Re-frames a provider's SSE for the client and watches it for usage. `push` returns the text to write for
  * a chunk of bytes; `usage` is what the stream reported so far.

@@ -18,7 +18,7 @@ import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, OpenAIChunkWriter, toOpenAIChat } from './openai-wire.ts';
-import { priced, readUpstream, SseTap, upstreamBodyError, usageOf } from './pass-through.ts';
+import { priced, SseTap, upstreamBodyError, usageOf } from './pass-through.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 import { GatewayTracer } from './tracing.ts';
 import { isRecord, type Json } from './validate-body.ts';
@@ -111,7 +111,7 @@ export class GatewayService {
           stream: false,
           headers: exchange.protocolHeaders,
         });
-        const bytes = await readUpstream(response.body, this.#settings.upstreamMaxBytes, response.release);
+        const bytes = Buffer.from(response.whole!.text);
         res.writeHead(200, {
           'content-type': 'application/json',
           'content-length': bytes.length,
@@ -341,24 +341,17 @@ export class GatewayService {
       const headers: Record<string, string> = { 'x-request-id': exchange.id };
       if (response.requestId) headers['x-upstream-request-id'] = response.requestId;
       if (!stream) {
-        const bytes = await readUpstream(
-          response.body,
-          this.#settings.upstreamMaxBytes,
-          response.release,
-        ).catch((error: unknown) => {
-          throw upstreamBodyError(error, deployment.provider);
-        });
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(bytes.toString('utf8'));
-        } catch {
-          // Not an answer the client could read, nor one the key could be charged for.
+        // The library read the whole answer inside the attempt (a broken or non-JSON one fell back).
+        const whole = response.whole!;
+        const bytes = Buffer.from(whole.text);
+        if (bytes.length > this.#settings.upstreamMaxBytes) {
           throw new GatewayError(
             502,
             'upstream_error',
-            `${deployment.provider} returned a 200 response that is not JSON (${bytes.length} bytes)`,
+            `The provider's response is larger than ${this.#settings.upstreamMaxBytes} bytes (upstreamMaxBytes)`,
           );
         }
+        const parsed = whole.json;
         const usage = usageOf(protocol, parsed);
         if (usage)
           this.#answered(
@@ -372,7 +365,7 @@ export class GatewayService {
           ...headers,
         });
         res.end(bytes);
-        if (store && usage) await store({ kind: 'json', body: bytes.toString('utf8') });
+        if (store && usage) await store({ kind: 'json', body: whole.text });
         return this.#ledger(exchange);
       }
       const sse = new SseResponse(res, headers);
@@ -508,13 +501,13 @@ export class GatewayService {
       await (span ? span.within(() => handler(exchange, body)) : handler(exchange, body));
     } catch (error) {
       const failure = toGatewayError(error);
-      exchange.status = failure.status;
+      exchange.status = protocol === 'anthropic' ? failure.anthropicStatus : failure.status;
       if (failure.status >= 500)
         this.#logger?.error({ requestId: exchange.id, error: failure.message }, 'request failed');
       if (!res.headersSent) {
         sendJson(
           res,
-          failure.status,
+          exchange.status,
           protocol === 'openai' ? openAIErrorBody(failure) : anthropicErrorBody(failure),
           {
             ...failure.headers(),

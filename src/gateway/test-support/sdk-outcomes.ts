@@ -26,6 +26,7 @@ export const SDK_CLASSES: Readonly<Record<number, Readonly<Record<Sdk, ErrorClas
   502: { openai: OpenAI.InternalServerError, anthropic: Anthropic.InternalServerError },
   503: { openai: OpenAI.InternalServerError, anthropic: Anthropic.ServiceUnavailableError },
   504: { openai: OpenAI.InternalServerError, anthropic: Anthropic.GatewayTimeoutError },
+  529: { openai: OpenAI.InternalServerError, anthropic: Anthropic.OverloadedError },
 };
 
 /** True when the client's protocol is what the deployment speaks (the body passes through). */
