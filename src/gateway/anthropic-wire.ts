@@ -129,8 +129,12 @@ function messagesOf(value: unknown, issues: BodyIssue[]): ChatMessage[] {
             type: 'reasoning',
             text: text(block.thinking, `${blockAt}.thinking`, issues),
           };
+          // Claude's signature, whether Anthropic or Bedrock answered the turn it came from.
           if (typeof block.signature === 'string' && block.signature)
-            part.providerMetadata = { anthropic: { signature: block.signature } };
+            part.providerMetadata = {
+              anthropic: { signature: block.signature },
+              bedrock: { signature: block.signature },
+            };
           parts.push(part);
         } else if (block.type === 'redacted_thinking') {
           parts.push({
@@ -318,13 +322,27 @@ function wireBlock(part: AssistantContentPart): Json | undefined {
     }
     return { type: 'tool_use', id: part.id, name: part.name, input };
   }
-  const own = part.providerMetadata?.anthropic;
-  if (typeof own?.redactedData === 'string') return { type: 'redacted_thinking', data: own.redactedData };
-  return {
-    type: 'thinking',
-    thinking: part.text,
-    signature: typeof own?.signature === 'string' ? own.signature : '',
-  };
+  const { redacted, signature } = claudeState(part);
+  if (redacted !== undefined) return { type: 'redacted_thinking', data: redacted };
+  return { type: 'thinking', thinking: part.text, signature: signature ?? '' };
+}
+
+/**
+ * A reasoning part's Claude state: its signature whether Anthropic or Claude on Bedrock signed it (the same
+ * string in both APIs); redacted thinking only as Anthropic's (Bedrock's is bytes, whose relation to
+ * Anthropic's string is not documented, so it is not carried across).
+ */
+function claudeState(part: AssistantContentPart): { signature?: string; redacted?: string } {
+  const anthropic = part.providerMetadata?.anthropic;
+  const bedrock = part.providerMetadata?.bedrock;
+  const pick = (...values: unknown[]) =>
+    values.find((value): value is string => typeof value === 'string' && value !== '');
+  const state: { signature?: string; redacted?: string } = {};
+  const signature = pick(anthropic?.signature, bedrock?.signature);
+  const redacted = pick(anthropic?.redactedData);
+  if (signature !== undefined) state.signature = signature;
+  if (redacted !== undefined) state.redacted = redacted;
+  return state;
 }
 
 function wireUsage(usage: CompletionResult['usage']): Json {
@@ -362,8 +380,10 @@ export class AnthropicEventWriter {
   /** The open block: its index and kind. */
   #block: { index: number; kind: 'text' | 'thinking' | 'tool_use'; call?: number } | undefined;
   #next = 0;
-  /** The index of each thinking block opened, in order (their signatures come with the finished message). */
+  /** The index of each thinking block opened, in order. */
   readonly #thinkingBlocks: number[] = [];
+  /** Thinking blocks whose signature was sent as it came. */
+  readonly #signed = new Set<number>();
 
   constructor(id: string, model: string, inputTokens = 0) {
     this.#id = id;
@@ -419,6 +439,19 @@ export class AnthropicEventWriter {
           })
         );
       case 'reasoning-delta':
+        if (event.signature !== undefined) {
+          // Its block's last delta, before the block closes, as Anthropic sends it.
+          if (this.#block?.kind !== 'thinking') return out;
+          this.#signed.add(this.#block.index);
+          return (
+            out +
+            sse('content_block_delta', {
+              type: 'content_block_delta',
+              index: this.#block.index,
+              delta: { type: 'signature_delta', signature: event.signature },
+            })
+          );
+        }
         if (this.#block?.kind !== 'thinking') {
           out += this.#open('thinking', { type: 'thinking', thinking: '', signature: '' });
           this.#thinkingBlocks.push(this.#block!.index);
@@ -464,8 +497,8 @@ export class AnthropicEventWriter {
   }
 
   /**
-   * The signature of each thinking block, which a tool loop must send back unaltered. Our stream events carry
-   * no signature; the finished message does, so they are sent at the end, as `signature_delta`s to their
+   * The signatures the stream did not carry (a provider whose stream parser gives none), from the finished
+   * message: a tool loop must send them back unaltered. Sent at the end, as `signature_delta`s to their
    * blocks' indices (the SDKs apply a delta by index). Paired in order with the reasoning parts that have
    * text (the blocks streamed); nothing is sent when the two do not pair up.
    */
@@ -474,8 +507,8 @@ export class AnthropicEventWriter {
     if (reasoning.length !== this.#thinkingBlocks.length) return '';
     let out = '';
     reasoning.forEach((part, order) => {
-      const signature = part.providerMetadata?.anthropic?.signature;
-      if (typeof signature !== 'string' || signature === '') return;
+      const { signature } = claudeState(part);
+      if (signature === undefined || this.#signed.has(this.#thinkingBlocks[order]!)) return;
       out += sse('content_block_delta', {
         type: 'content_block_delta',
         index: this.#thinkingBlocks[order]!,

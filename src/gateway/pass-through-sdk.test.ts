@@ -373,3 +373,46 @@ describe('translation keeps the thinking signature a tool loop sends back', () =
     });
   }
 });
+
+describe('a translated Anthropic stream signs each thinking block before closing it, as Anthropic does', () => {
+  for (const model of ['claude', 'bedrock']) {
+    test(`${model}: signature_delta is the thinking block's last delta`, async () => {
+      const response = await fetch(`${rig.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': MASTER_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          max_tokens: 2048,
+          stream: true,
+          thinking: { type: 'enabled', budget_tokens: 1024 },
+          messages: [{ role: 'user', content: 'Think about Oslo, then answer.' }],
+        }),
+      });
+      assert.equal(response.status, 200);
+      const events = (await response.text())
+        .split('\n')
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown> & { index?: number });
+      const start = events.findIndex(
+        (event) =>
+          event.type === 'content_block_start' &&
+          isRecord(event.content_block) &&
+          event.content_block.type === 'thinking',
+      );
+      assert.ok(start >= 0, 'a thinking block');
+      const index = events[start]!.index;
+      const stop = events.findIndex(
+        (event, at) => at > start && event.type === 'content_block_stop' && event.index === index,
+      );
+      const ofBlock = events.slice(start + 1, stop);
+      const last = ofBlock.at(-1)!;
+      assert.ok(isRecord(last.delta) && last.delta.type === 'signature_delta', JSON.stringify(last));
+      assert.ok(typeof last.delta.signature === 'string' && last.delta.signature !== '');
+      assert.equal(
+        events.filter((event) => isRecord(event.delta) && event.delta.type === 'signature_delta').length,
+        1,
+        'signed once',
+      );
+    });
+  }
+});
