@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { emulatorClientOptions } from '../../emulator/index.ts';
+import type { DeploymentHealth } from '../../router/types.ts';
 import type { ProviderName } from '../../spec/types.ts';
 
 export const LLMF = fileURLToPath(new URL('../../cli/llmf.ts', import.meta.url));
@@ -80,14 +81,39 @@ export interface ServeProcess {
  * Starts `llmf serve <args>` (add `--config`), resolves once it prints the address it listens on, and stops it
  * (SIGTERM, then SIGKILL if it lingers) when the test ends.
  */
-export async function startServe(
+export function startServe(
   t: TestContext,
   args: string[],
   env: NodeJS.ProcessEnv = childEnv(),
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [LLMF, 'serve', '--port', '0', ...args], {
+  return startProcess(t, [LLMF, 'serve', '--port', '0', ...args], env, false);
+}
+
+/** The runner script: a gateway from a config file that answers `health` over IPC with its router's view. */
+export const GATEWAY_CHILD = fileURLToPath(new URL('./keys-gateway-child.ts', import.meta.url));
+
+/** Starts the runner script on `configPath` (for what `llmf serve` does not show: the router's health). */
+export function startGatewayChild(t: TestContext, configPath: string): Promise<ServeProcess> {
+  return startProcess(t, [GATEWAY_CHILD, configPath], childEnv(), true);
+}
+
+/** Asks a runner child for its router's health. */
+export function healthOf(gateway: ServeProcess): Promise<DeploymentHealth[]> {
+  return new Promise((resolve) => {
+    gateway.child.once('message', (message) => resolve(message as DeploymentHealth[]));
+    gateway.child.send('health');
+  });
+}
+
+async function startProcess(
+  t: TestContext,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  ipc: boolean,
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, argv, {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -113,7 +139,9 @@ export async function startServe(
     };
     child.stdout!.on('data', look);
     void exited.then(({ code }) =>
-      reject(new Error(`llmf serve ended (code ${code}) before listening:\n${stderr}${stdout}`)),
+      reject(
+        new Error(`${argv.slice(0, 2).join(' ')} ended (code ${code}) before listening:\n${stderr}${stdout}`),
+      ),
     );
   });
   return {
