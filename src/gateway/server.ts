@@ -89,7 +89,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ]);
 
   const inFlight = new Set<ServerResponse>();
-  const server: Server = createServer((req, res) => {
+  // Node enforces the request and header timeouts only when it checks its connections (every 30 s by
+  // default): a shorter `requestTimeoutMs` would otherwise wait for that check.
+  const checking = {
+    connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.server.requestTimeoutMs / 4)),
+  };
+  const server: Server = createServer(checking, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     let handler = routes.get(`${req.method} ${path}`);
     let parameter: string | undefined;
