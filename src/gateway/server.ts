@@ -47,6 +47,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       : await openGatewayStore(config.state.path);
   const router = createRouter({
     ...config.router,
+    // Answers read by the deployments' clients (translated, not passed through) obey the same limit.
+    defaults: { maxResponseBytes: config.server.upstreamMaxBytes, ...config.router.defaults },
     metrics: true,
     ...(options.logger ? { logger: options.logger } : {}),
   });
