@@ -59,7 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     cache,
     tracing: Boolean(config.router.tracing),
   });
-  const admin = new AdminApi(store, auth, config.server.bodyLimitBytes);
+  const admin = new AdminApi(store, auth, config.server.bodyLimitBytes, options.logger);
 
   const routes = new Map<string, Handler>([
     ['POST /v1/chat/completions', (req, res) => service.chatCompletions(req, res)],
