@@ -58,6 +58,15 @@ async function setUp(t: TestContext, server: Record<string, number> = {}): Promi
 
 const PROTOCOLS: ClientProtocol[] = ['openai', 'anthropic'];
 
+/** Calls (16 tokens of answer each) until one is refused: how many were granted, and the refusal. */
+async function untilRefused(url: string, protocol: ClientProtocol, key: string) {
+  for (let granted = 0; granted < 100; granted++) {
+    const answer = await chat(url, protocol, key, { model: 'openai', maxTokens: 16 });
+    if (answer.status !== 200) return { granted, refused: answer };
+  }
+  return assert.fail('100 calls and none refused');
+}
+
 describe('llmf keys, against a running gateway', () => {
   test('create, list and revoke: the key is printed once, listed by its prefix only, refused once revoked', async (t) => {
     const { gateway } = await setUp(t);
@@ -224,14 +233,8 @@ describe('refusals, in the client protocol', () => {
 
       // Each call reserves its prompt's estimate and max_tokens (16): 400 tokens a minute allow a few.
       const tpm = await createKey(gateway.url, { name: `tpm-${protocol}`, tpm: 400 });
-      let granted = 0;
-      let overTpm: Awaited<ReturnType<typeof chat>> | undefined;
-      while (!overTpm && granted < 100) {
-        const answer = await chat(gateway.url, protocol, tpm.key, { model: 'openai', maxTokens: 16 });
-        if (answer.status === 200) granted++;
-        else overTpm = answer;
-      }
-      assert.ok(granted >= 3 && overTpm, `tpm 400 let ${granted} calls through, then refused`);
+      const { granted, refused: overTpm } = await untilRefused(gateway.url, protocol, tpm.key);
+      assert.ok(granted >= 3, `tpm 400 let ${granted} calls through, then refused`);
       assertErrorShape(
         overTpm,
         protocol,
@@ -247,14 +250,8 @@ describe('refusals, in the client protocol', () => {
         budgetUsd: 0.00005,
         budgetPeriod: 'day',
       });
-      let paid = 0;
-      let overBudget: Awaited<ReturnType<typeof chat>> | undefined;
-      while (!overBudget && paid < 100) {
-        const answer = await chat(gateway.url, protocol, budget.key, { model: 'openai', maxTokens: 16 });
-        if (answer.status === 200) paid++;
-        else overBudget = answer;
-      }
-      assert.ok(paid >= 2 && overBudget, `a $0.00005 budget paid for ${paid} calls, then refused`);
+      const { granted: paid, refused: overBudget } = await untilRefused(gateway.url, protocol, budget.key);
+      assert.ok(paid >= 2, `a $0.00005 budget paid for ${paid} calls, then refused`);
       assertErrorShape(
         overBudget,
         protocol,

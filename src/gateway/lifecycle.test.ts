@@ -10,7 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { type Emulator, startEmulator } from '../emulator/index.ts';
+import type { Emulator } from '../emulator/index.ts';
 import { RUN_ID, redisInspector, redisRelay, requireRedis } from '../middleware/test-support/harness.ts';
 import { costOf } from '../pricing/pricing.ts';
 import { gatewayConfigFrom } from './config.ts';
@@ -24,20 +24,13 @@ import {
   emulatorDeployments,
   MASTER_KEY,
   PROVIDER_KEY,
+  sqliteConfig,
   startServe,
+  startUpstream,
   tempFolder,
   until,
   writeConfig,
 } from './test-support/keys-rig.ts';
-
-async function upstream(
-  t: TestContext,
-  options: Parameters<typeof startEmulator>[0] = {},
-): Promise<Emulator> {
-  const emulator = await startEmulator(options);
-  t.after(() => emulator.close());
-  return emulator;
-}
 
 /** A gateway in this process in front of `emulator`, SQLite in a temporary folder unless `state` says otherwise. */
 async function gatewayFor(
@@ -58,7 +51,7 @@ async function gatewayFor(
 
 describe('health and readiness', () => {
   test('/health and /ready answer without a key', async (t) => {
-    const gateway = await gatewayFor(t, await upstream(t));
+    const gateway = await gatewayFor(t, await startUpstream(t));
     const health = await call(gateway.url, '/health');
     assert.equal(health.status, 200);
     assert.deepEqual(health.json, { status: 'ok' });
@@ -77,7 +70,7 @@ describe('health and readiness', () => {
       await redis.clean(prefix);
       await redis.close();
     });
-    const gateway = await gatewayFor(t, await upstream(t), { state: { redis: relay.url, prefix } });
+    const gateway = await gatewayFor(t, await startUpstream(t), { state: { redis: relay.url, prefix } });
     const { key } = await createKey(gateway.url, { name: 'through-an-outage' });
     assert.equal((await call(gateway.url, '/ready')).status, 200);
 
@@ -124,7 +117,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 test('/metrics: requests, latency, tokens and cost per model and key name, and no key', async (t) => {
-  const emulator = await upstream(t);
+  const emulator = await startUpstream(t);
   const gateway = await gatewayFor(t, emulator);
   const name = `metrics-${RUN_ID}`;
   const { key } = await createKey(gateway.url, { name, rpm: 3, models: ['openai', 'anthropic'] });
@@ -231,14 +224,9 @@ describe('graceful shutdown', () => {
       .join('');
 
   test('SIGTERM stops new connections and drains an in-flight stream: the client gets all of it', async (t) => {
-    const emulator = await upstream(t, { tokensPerSecond: 40 });
-    const dir = tempFolder(t);
+    const emulator = await startUpstream(t, { tokensPerSecond: 40 });
     // A deadline longer than the test's own timeout: the process must end because the stream did.
-    const path = writeConfig(dir, {
-      state: { sqlite: join(dir, 'gateway.sqlite') },
-      deployments: emulatorDeployments(emulator.url),
-      server: { drainTimeoutMs: 600_000 },
-    });
+    const path = sqliteConfig(t, emulator.url, { drainTimeoutMs: 600_000 });
     const gateway = await startServe(t, ['--config', path]);
     const whole = await chat(emulator.url, 'openai', 'direct', {
       model: 'gpt-4o-mini',
@@ -256,13 +244,8 @@ describe('graceful shutdown', () => {
   });
 
   test('a stream that outlasts drainTimeoutMs is cut at the deadline and the process ends', async (t) => {
-    const emulator = await upstream(t, { tokensPerSecond: 10 });
-    const dir = tempFolder(t);
-    const path = writeConfig(dir, {
-      state: { sqlite: join(dir, 'gateway.sqlite') },
-      deployments: emulatorDeployments(emulator.url),
-      server: { drainTimeoutMs: 300 },
-    });
+    const emulator = await startUpstream(t, { tokensPerSecond: 10 });
+    const path = sqliteConfig(t, emulator.url, { drainTimeoutMs: 300 });
     const gateway = await startServe(t, ['--config', path]);
     // 1,000 tokens at 10 a second: far longer than the test may run.
     const stream = await openStream(gateway.url, 1_000);
@@ -297,7 +280,7 @@ describe('limits on what comes in and what comes back', () => {
 
   for (const protocol of ['openai', 'anthropic'] as ClientProtocol[]) {
     test(`${protocol}: a body over bodyLimitBytes is a 413 in the client's protocol, declared or chunked`, async (t) => {
-      const gateway = await gatewayFor(t, await upstream(t), { server: { bodyLimitBytes: 4096 } });
+      const gateway = await gatewayFor(t, await startUpstream(t), { server: { bodyLimitBytes: 4096 } });
       const big = 'x'.repeat(8_192);
       const declared = await chat(gateway.url, protocol, MASTER_KEY, { model: 'openai', content: big });
       assertErrorShape(
@@ -327,7 +310,7 @@ describe('limits on what comes in and what comes back', () => {
   }
 
   test('a client that stops sending its request gets a 408 after requestTimeoutMs, and the socket closes', async (t) => {
-    const gateway = await gatewayFor(t, await upstream(t), { server: { requestTimeoutMs: 300 } });
+    const gateway = await gatewayFor(t, await startUpstream(t), { server: { requestTimeoutMs: 300 } });
     const { port } = new URL(gateway.url);
     const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${MASTER_KEY}\r\n`;
     for (const partial of [
@@ -354,7 +337,7 @@ describe('limits on what comes in and what comes back', () => {
   });
 
   test('an idle keep-alive connection is closed after keepAliveTimeoutMs', async (t) => {
-    const gateway = await gatewayFor(t, await upstream(t), { server: { keepAliveTimeoutMs: 300 } });
+    const gateway = await gatewayFor(t, await startUpstream(t), { server: { keepAliveTimeoutMs: 300 } });
     const { port } = new URL(gateway.url);
     const socket = connect(Number(port), '127.0.0.1');
     t.after(() => socket.destroy());
@@ -373,7 +356,7 @@ describe('limits on what comes in and what comes back', () => {
   });
 
   test('an upstream answer over upstreamMaxBytes is a 502, or an in-band error once a stream began', async (t) => {
-    const emulator = await upstream(t);
+    const emulator = await startUpstream(t);
     // The emulator quotes the prompt: a long one makes a long answer (OpenAI's ~830 bytes, Anthropic's ~660;
     // one token ~570 and ~400).
     const long = `Please repeat ${'all of this, '.repeat(200)}`;
@@ -409,12 +392,8 @@ describe('limits on what comes in and what comes back', () => {
 
 describe('access logs of llmf serve', () => {
   test('a JSON line per request on stderr, with its id, status, key name and usage, and no key', async (t) => {
-    const emulator = await upstream(t);
-    const dir = tempFolder(t);
-    const path = writeConfig(dir, {
-      state: { sqlite: join(dir, 'gateway.sqlite') },
-      deployments: emulatorDeployments(emulator.url),
-    });
+    const emulator = await startUpstream(t);
+    const path = sqliteConfig(t, emulator.url);
     const gateway = await startServe(t, ['--config', path]);
     const name = 'logged-team';
     const { id, key } = await createKey(gateway.url, { name, rpm: 4, models: ['openai', 'anthropic'] });
@@ -500,12 +479,8 @@ describe('access logs of llmf serve', () => {
   });
 
   test('--log-level silent logs nothing, --log-level warn no request lines', async (t) => {
-    const emulator = await upstream(t);
-    const dir = tempFolder(t);
-    const path = writeConfig(dir, {
-      state: { sqlite: join(dir, 'gateway.sqlite') },
-      deployments: emulatorDeployments(emulator.url),
-    });
+    const emulator = await startUpstream(t);
+    const path = sqliteConfig(t, emulator.url);
     for (const level of ['silent', 'warn']) {
       const gateway = await startServe(t, ['--config', path, '--log-level', level]);
       assert.equal((await chat(gateway.url, 'openai', MASTER_KEY, { model: 'openai' })).status, 200);

@@ -6,9 +6,8 @@
  * limit: the drift is reported (`t.diagnostic`) and must be none over the limit.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
-import { type Emulator, startEmulator } from '../emulator/index.ts';
+import type { Emulator } from '../emulator/index.ts';
 import { REDIS_URL, RUN_ID, redisInspector, requireRedis } from '../middleware/test-support/harness.ts';
 import {
   type Answer,
@@ -21,8 +20,10 @@ import {
   MASTER_KEY,
   retryAfterSeconds,
   type ServeProcess,
+  sqliteConfig,
   startGatewayChild,
   startServe,
+  startUpstream,
   tempFolder,
   until,
   writeConfig,
@@ -37,15 +38,6 @@ after(async () => {
   await redis.clean(PREFIX);
   await redis.close();
 });
-
-async function emulator(
-  t: TestContext,
-  options: Parameters<typeof startEmulator>[0] = {},
-): Promise<Emulator> {
-  const started = await startEmulator(options);
-  t.after(() => started.close());
-  return started;
-}
 
 /** Two `llmf serve` processes on one config whose state is the shared Redis, under `PREFIX<name>:`. */
 async function twoGateways(
@@ -114,7 +106,7 @@ async function spendOf(url: string, id: string) {
 describe('two gateway processes, one Redis', () => {
   test("a key's rpm holds across both", async (t) => {
     if (!(await requireRedis(t))) return;
-    const upstream = await emulator(t, { latencyMs: 20 });
+    const upstream = await startUpstream(t, { latencyMs: 20 });
     const [a, b] = await twoGateways(t, 'rpm', upstream);
     const rpm = 30;
     const fired = 90;
@@ -133,7 +125,7 @@ describe('two gateway processes, one Redis', () => {
 
   test("a key's budget holds across both", async (t) => {
     if (!(await requireRedis(t))) return;
-    const upstream = await emulator(t, { latencyMs: 20 });
+    const upstream = await startUpstream(t, { latencyMs: 20 });
     const [a, b] = await twoGateways(t, 'budget', upstream);
     const budgetUsd = 0.0005;
     const { id, key } = await createKey(a.url, { name: 'shared-budget', budgetUsd, budgetPeriod: 'day' });
@@ -177,7 +169,7 @@ describe('two gateway processes, one Redis', () => {
 
   test('a key revoked through one is refused by the other at once for calls, within keyCacheMs for the rest', async (t) => {
     if (!(await requireRedis(t))) return;
-    const upstream = await emulator(t);
+    const upstream = await startUpstream(t);
     const [a, b] = await twoGateways(t, 'revoke', upstream);
     const { id, key } = await createKey(a.url, { name: 'revoked-elsewhere' });
     assert.equal((await chat(b.url, 'openai', key, { model: 'openai' })).status, 200);
@@ -211,8 +203,8 @@ describe('two gateway processes, one Redis', () => {
 describe('router health shared through Redis', () => {
   test('a deployment cooled by one gateway is skipped by the other', async (t) => {
     if (!(await requireRedis(t))) return;
-    const broken = await emulator(t, { fault: 'server-error' });
-    const healthy = await emulator(t);
+    const broken = await startUpstream(t, { fault: 'server-error' });
+    const healthy = await startUpstream(t);
     const [first, second] = emulatorDeployments(broken.url, ['openai']).concat(
       emulatorDeployments(healthy.url, ['openai']),
     );
@@ -250,12 +242,8 @@ describe('router health shared through Redis', () => {
 
 describe('llmf serve --workers 2, one SQLite file', () => {
   test("a key's rpm and budget hold across the workers", async (t) => {
-    const upstream = await emulator(t, { latencyMs: 20 });
-    const dir = tempFolder(t);
-    const path = writeConfig(dir, {
-      state: { sqlite: join(dir, 'gateway.sqlite') },
-      deployments: emulatorDeployments(upstream.url),
-    });
+    const upstream = await startUpstream(t, { latencyMs: 20 });
+    const path = sqliteConfig(t, upstream.url);
     const gateway = await startServe(t, ['--config', path, '--workers', '2']);
     assert.match(gateway.stdout(), /\(2 workers\)/);
     const pidsOf = (name: string) =>

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { emulatorClientOptions } from '../../emulator/index.ts';
+import { type Emulator, emulatorClientOptions, startEmulator } from '../../emulator/index.ts';
 import type { DeploymentHealth } from '../../router/types.ts';
 import type { ProviderName } from '../../spec/types.ts';
 
@@ -26,6 +26,16 @@ export function tempFolder(t: TestContext, name = 'llmf-gw-keys-'): string {
   const dir = mkdtempSync(join(tmpdir(), name));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** An emulator for this test, closed when it ends. */
+export async function startUpstream(
+  t: TestContext,
+  options: Parameters<typeof startEmulator>[0] = {},
+): Promise<Emulator> {
+  const emulator = await startEmulator(options);
+  t.after(() => emulator.close());
+  return emulator;
 }
 
 /** One deployment per provider named after it, all answered by the emulator at `url`. */
@@ -55,6 +65,20 @@ export function writeConfig(dir: string, document: Record<string, unknown>, name
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify({ masterKey: 'env:LLMF_MASTER_KEY', ...document }, null, 2));
   return path;
+}
+
+/** A config file for `llmf serve` in front of `upstreamUrl`, its SQLite state in a temporary folder. */
+export function sqliteConfig(
+  t: TestContext,
+  upstreamUrl: string,
+  server: Record<string, number> = {},
+): string {
+  const dir = tempFolder(t);
+  return writeConfig(dir, {
+    state: { sqlite: join(dir, 'gateway.sqlite') },
+    deployments: emulatorDeployments(upstreamUrl),
+    server,
+  });
 }
 
 /** The environment of a child: this one's, without provider keys, with the master key. */
