@@ -120,8 +120,24 @@ describe('llmf keys, against a running gateway', () => {
       assertErrorShape(refused, protocol, 401, 'authentication_error');
       if (protocol === 'openai') assert.equal(refused.json.error.code, 'key_revoked');
     }
+    const expiring = await keys(
+      'create',
+      '--name',
+      'team-past',
+      '--expires-at',
+      '2000-01-01T00:00:00Z',
+      '--json',
+    );
+    assert.equal(expiring.code, 0, expiring.stderr);
+    const past = JSON.parse(expiring.stdout);
+    assert.equal(past.expiresAt, Date.parse('2000-01-01T00:00:00Z'));
+    const expired = await chat(gateway.url, 'openai', past.key, { model: 'openai' });
+    assertErrorShape(expired, 'openai', 401, 'authentication_error');
+    assert.equal(expired.json.error.code, 'key_expired');
+
     const after = await keys('list');
     assert.match(after.stdout, new RegExp(`^${id}\\tteam-cli\\t.*\\trevoked`, 'm'));
+    assert.match(after.stdout, new RegExp(`^${past.id}\\tteam-past\\t.*\\texpired$`, 'm'));
   });
 
   test('create --json prints the whole record; a bad flag or a refusal is an error exit naming it', async (t) => {
