@@ -5,6 +5,8 @@
  * budget with `Retry-After`, 400 malformed body, 502/503/504 upstream failures).
  */
 import { isLLMError, type LLMError } from '../spec/errors.ts';
+import { GatewayStateUnavailableError } from './state/errors.ts';
+import { UNAVAILABLE_RETRY_MS } from './state/limits.ts';
 
 /** What went wrong, independent of the protocol that reports it. */
 export type GatewayErrorKind =
@@ -98,6 +100,13 @@ export function fromLLMError(error: LLMError): GatewayError {
 /** Any thrown value → a gateway error (a bug is a 500 that says nothing of its internals). */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  // The gateway's own state store, not the provider: a 503 to come back to, as a refused reservation is.
+  if (error instanceof GatewayStateUnavailableError) {
+    return new GatewayError(503, 'overloaded_error', error.message, {
+      retryAfterMs: UNAVAILABLE_RETRY_MS,
+      code: 'state_unavailable',
+    });
+  }
   if (isLLMError(error)) return fromLLMError(error);
   return new GatewayError(500, 'api_error', 'The gateway failed to handle this request');
 }

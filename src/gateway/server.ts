@@ -47,6 +47,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       : await openGatewayStore(config.state.path);
   const router = createRouter({
     ...config.router,
+    // Answers read by the deployments' clients (translated, not passed through) obey the same limit.
+    defaults: { maxResponseBytes: config.server.upstreamMaxBytes, ...config.router.defaults },
     metrics: true,
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -57,7 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     cache,
     tracing: Boolean(config.router.tracing),
   });
-  const admin = new AdminApi(store, auth, config.server.bodyLimitBytes);
+  const admin = new AdminApi(store, auth, config.server.bodyLimitBytes, options.logger);
 
   const routes = new Map<string, Handler>([
     ['POST /v1/chat/completions', (req, res) => service.chatCompletions(req, res)],
@@ -89,7 +91,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ]);
 
   const inFlight = new Set<ServerResponse>();
-  const server: Server = createServer((req, res) => {
+  // Node enforces the request and header timeouts only when it checks its connections (every 30 s by
+  // default): a shorter `requestTimeoutMs` would otherwise wait for that check.
+  const checking = {
+    connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.server.requestTimeoutMs / 4)),
+  };
+  const server: Server = createServer(checking, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     let handler = routes.get(`${req.method} ${path}`);
     let parameter: string | undefined;
