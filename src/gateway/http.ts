@@ -44,12 +44,20 @@ function tooLarge(limitBytes: number): GatewayError {
   );
 }
 
-/** Parses a JSON body; anything that is not JSON is a 400 that says where it broke. */
+/**
+ * How deep a body may nest arrays and objects: far beyond any real request (a tool's JSON Schema takes a
+ * few dozen levels), and far from where `JSON.stringify` and the library's recursive walks run out of stack
+ * (a few thousand levels, which `JSON.parse` reads without complaint).
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Parses a JSON body; anything that is not JSON, or nests deeper than `MAX_JSON_DEPTH`, is a 400 that says why. */
 export function parseJson(body: Buffer): unknown {
   if (body.length === 0)
     throw new GatewayError(400, 'invalid_request_error', 'The request body is empty; expected JSON');
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw new GatewayError(
       400,
@@ -57,6 +65,34 @@ export function parseJson(body: Buffer): unknown {
       `The request body is not valid JSON: ${(error as Error).message}`,
     );
   }
+  // Each level takes two bytes at least: a shorter body cannot be too deep.
+  if (body.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+    throw new GatewayError(
+      400,
+      'invalid_request_error',
+      `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  return value;
+}
+
+/** True when `root` nests arrays and objects deeper than `limit` levels (walked without recursion). */
+function nestsDeeperThan(root: unknown, limit: number): boolean {
+  const pending: unknown[] = [root];
+  const depths: number[] = [1];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    const depth = depths.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
 }
 
 export function sendJson(
