@@ -97,7 +97,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const match = /^\/admin\/keys\/([^/]+)(\/spend)?$/.exec(path);
       if (match && (req.method === 'DELETE') === !match[2]) {
         handler = withId.get(`${req.method} /admin/keys/`);
-        parameter = decodeURIComponent(match[1]!);
+        try {
+          parameter = decodeURIComponent(match[1]!);
+        } catch {
+          // A broken escape (`%E0%A4%A`) throws here, outside every handler: it must not end the process.
+          req.resume();
+          const error = new GatewayError(
+            400,
+            'invalid_request_error',
+            'The key id in the path is not valid percent-encoding',
+          );
+          sendJson(res, error.status, openAIErrorBody(error));
+          return;
+        }
       }
     }
     if (!handler) {
