@@ -155,6 +155,18 @@ export class GatewayService {
           'Invalid request: model: must be a non-empty string',
         );
       }
+      const { dimensions } = body;
+      if (
+        dimensions !== undefined &&
+        dimensions !== null &&
+        !(Number.isSafeInteger(dimensions) && (dimensions as number) > 0)
+      ) {
+        throw new GatewayError(
+          400,
+          'invalid_request_error',
+          'Invalid request: dimensions: must be a positive integer',
+        );
+      }
       const model = body.model;
       this.#checkModel(exchange, model);
       const reservation = await this.#reserve(
