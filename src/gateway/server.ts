@@ -12,7 +12,7 @@ import { AdminApi } from './admin.ts';
 import { KeyAuth } from './auth.ts';
 import { GatewayCache } from './cache.ts';
 import type { GatewayConfig } from './config.ts';
-import { GatewayError, openAIErrorBody } from './errors.ts';
+import { errorBodyFor, GatewayError, openAIErrorBody } from './errors.ts';
 import { sendJson, sendText } from './http.ts';
 import { GatewayService } from './service.ts';
 import { openGatewayStore } from './state/index.ts';
@@ -118,7 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const error = known
         ? new GatewayError(405, 'invalid_request_error', `${req.method} is not allowed on ${path}`)
         : new GatewayError(404, 'not_found_error', `No route ${req.method} ${path} on this gateway`);
-      sendJson(res, error.status, openAIErrorBody(error));
+      sendJson(res, error.status, errorBodyFor(path, error));
       return;
     }
     inFlight.add(res);
