@@ -4,7 +4,8 @@
  * client that may go away. (A dozen fixed routes need no framework; see docs/decisions/0008-gateway.md.)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatewayError } from './errors.ts';
+import type { Duplex } from 'node:stream';
+import { errorBodyFor, GatewayError } from './errors.ts';
 
 /** Reads the whole body, refusing it (413) as soon as it passes `limitBytes` (or its content-length says so). */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
@@ -191,4 +192,60 @@ export function presentedKey(req: IncomingMessage): string | undefined {
   }
   const header = req.headers['x-api-key'];
   return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
+/** What node:http's parser says of a request it could not read, and the status Node itself would answer. */
+const UNPARSABLE: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
+
+/** Connections answered after a parse error: what still arrives on them is read and dropped. */
+const answeredUnparsable = new WeakSet<Duplex>();
+
+/** How long a connection answered after a parse error may linger for the client to read and close it. */
+const UNPARSABLE_LINGER_MS = 2_000;
+
+/**
+ * Answers a request node:http could not parse (a request line, header, length or chunk that is not HTTP,
+ * headers too large, a body that stopped coming) with a JSON error in the shape of the route it was for,
+ * where Node's own answer is a bare `400 Bad Request` with no body ("400 status code (no body)" in the
+ * SDKs). The connection is ended, not destroyed: closing it with bytes unread would send a reset that can
+ * overtake the answer. `path` is the route of the request in flight on that socket, when one was;
+ * `answering` is true when its response has begun, and then nothing more can be written.
+ */
+export function answerUnparsable(
+  error: Error & { code?: string; reason?: string },
+  socket: Duplex,
+  path: string,
+  answering: boolean,
+): void {
+  if (answeredUnparsable.has(socket)) return;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering) {
+    socket.destroy();
+    return;
+  }
+  answeredUnparsable.add(socket);
+  const [status, reason] = UNPARSABLE[error.code ?? ''] ?? [400, 'Bad Request'];
+  const message =
+    status === 431
+      ? 'The request headers are too large'
+      : status === 408
+        ? 'The request took too long to arrive (requestTimeoutMs)'
+        : `The request is not valid HTTP: ${error.reason ?? error.code ?? 'malformed'}`;
+  const kind = status === 413 ? 'request_too_large' : 'invalid_request_error';
+  const body = JSON.stringify(errorBodyFor(path, new GatewayError(status, kind, message)));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  const linger = setTimeout(() => socket.destroy(), UNPARSABLE_LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
+}
+
+/** The path of the request line at the start of `packet` (what the parser was reading), or '/'. */
+export function requestPathOf(packet: Buffer | undefined): string {
+  const line = packet?.toString('latin1', 0, Math.min(packet.length, 256)) ?? '';
+  return /^[A-Z]+ (\/[^ ?\r\n]*)/.exec(line)?.[1] ?? '/';
 }

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../middleware/logging.ts';
 import { metricsText } from '../middleware/metrics.ts';
 import { createRouter, type Router } from '../router/router.ts';
@@ -13,7 +14,7 @@ import { KeyAuth } from './auth.ts';
 import { GatewayCache } from './cache.ts';
 import type { GatewayConfig } from './config.ts';
 import { errorBodyFor, GatewayError, openAIErrorBody } from './errors.ts';
-import { sendJson, sendText } from './http.ts';
+import { answerUnparsable, requestPathOf, sendJson, sendText } from './http.ts';
 import { GatewayService } from './service.ts';
 import { openGatewayStore } from './state/index.ts';
 import type { GatewayStore } from './state/types.ts';
@@ -89,8 +90,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ]);
 
   const inFlight = new Set<ServerResponse>();
+  /** The response in flight on each connection: what a parse error of its body belongs to. */
+  const answering = new WeakMap<Duplex, ServerResponse>();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
+    answering.set(req.socket, res);
     let handler = routes.get(`${req.method} ${path}`);
     let parameter: string | undefined;
     if (!handler) {
@@ -128,6 +132,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendJson(res, 500, openAIErrorBody(new GatewayError(500, 'api_error', 'Internal error')));
       else res.destroy();
     });
+  });
+  server.on('clientError', (error: Error & { rawPacket?: Buffer }, socket) => {
+    const res = answering.get(socket);
+    const current = res && !res.writableFinished ? res : undefined;
+    const path = current ? (current.req.url ?? '/').split('?', 1)[0]! : requestPathOf(error.rawPacket);
+    answerUnparsable(error, socket, path, current?.headersSent === true);
   });
   server.requestTimeout = config.server.requestTimeoutMs;
   server.headersTimeout = Math.min(config.server.requestTimeoutMs, 60_000);
