@@ -7,33 +7,37 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorBodyFor, GatewayError } from './errors.ts';
 
-/** Reads the whole body, refusing it (413) as soon as it passes `limitBytes` (or its content-length says so). */
+/**
+ * Reads the whole body, refusing it (413) once it passes `limitBytes` (or its content-length says it will).
+ * A refused body is still read and dropped, up to `limitBytes` more, before the refusal is answered: a socket
+ * closed with bytes unread sends a reset, and the client loses the 413 it was sent (its SDK then retries the
+ * whole upload). Past that allowance, or declared larger still, it is refused at once and the connection cut.
+ */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) {
+  if (Number.isFinite(declared) && declared > 2 * limitBytes) {
     req.resume();
     return Promise.reject(tooLarge(limitBytes));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
+    let refused = Number.isFinite(declared) && declared > limitBytes;
     req.on('data', (chunk: Buffer) => {
-      if (failed) return;
       size += chunk.length;
-      if (size > limitBytes) {
-        failed = true;
-        reject(tooLarge(limitBytes));
+      if (refused || size > limitBytes) {
+        refused = true;
+        chunks.length = 0;
+        if (size > 2 * limitBytes) reject(tooLarge(limitBytes));
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (refused) reject(tooLarge(limitBytes));
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    req.on('error', (error) => {
-      if (!failed) reject(error);
-    });
+    req.on('error', reject);
   });
 }
 
