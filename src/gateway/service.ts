@@ -230,7 +230,8 @@ export class GatewayService {
         'invalid_request_error',
         'Invalid request: model: must be a non-empty string',
       );
-    exchange.model = model;
+    // Only a model this gateway serves names the request's metric series: any other string a client sends
+    // would be a new series, kept for the life of the process.
     if (!this.#models.has(model)) {
       throw new GatewayError(
         404,
@@ -241,6 +242,7 @@ export class GatewayService {
         },
       );
     }
+    exchange.model = model;
     checkModel(exchange.principal!, model);
   }
 
