@@ -153,3 +153,8 @@ const ANTHROPIC_TYPE: Record<GatewayErrorKind, string> = {
 export function anthropicErrorBody(error: GatewayError): Record<string, unknown> {
   return { type: 'error', error: { type: ANTHROPIC_TYPE[error.kind], message: error.message } };
 }
+
+/** The error body of the protocol a path speaks: Anthropic's under `/v1/messages`, OpenAI's elsewhere. */
+export function errorBodyFor(path: string, error: GatewayError): Record<string, unknown> {
+  return path.startsWith('/v1/messages') ? anthropicErrorBody(error) : openAIErrorBody(error);
+}

@@ -155,6 +155,18 @@ export class GatewayService {
           'Invalid request: model: must be a non-empty string',
         );
       }
+      const { dimensions } = body;
+      if (
+        dimensions !== undefined &&
+        dimensions !== null &&
+        !(Number.isSafeInteger(dimensions) && (dimensions as number) > 0)
+      ) {
+        throw new GatewayError(
+          400,
+          'invalid_request_error',
+          'Invalid request: dimensions: must be a positive integer',
+        );
+      }
       const model = body.model;
       this.#checkModel(exchange, model);
       const reservation = await this.#reserve(
@@ -218,7 +230,8 @@ export class GatewayService {
         'invalid_request_error',
         'Invalid request: model: must be a non-empty string',
       );
-    exchange.model = model;
+    // Only a model this gateway serves names the request's metric series: any other string a client sends
+    // would be a new series, kept for the life of the process.
     if (!this.#models.has(model)) {
       throw new GatewayError(
         404,
@@ -229,6 +242,7 @@ export class GatewayService {
         },
       );
     }
+    exchange.model = model;
     checkModel(exchange.principal!, model);
   }
 
