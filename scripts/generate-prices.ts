@@ -56,13 +56,10 @@ for (const [ours, theirs] of Object.entries(PROVIDERS)) {
   if (!provider) throw new Error(`provider ${theirs} missing from @pydantic/genai-prices`);
   table[ours] = provider.models.flatMap((model) => {
     const p = currentPrices(model, today);
-    if (p.input_mtok === undefined || p.output_mtok === undefined) return [];
-    const entry: Record<string, unknown> = {
-      id: model.id,
-      match: model.match,
-      input: p.input_mtok,
-      output: p.output_mtok,
-    };
+    // A model with an input price only produces no tokens (embeddings): kept, without an output price.
+    if (p.input_mtok === undefined) return [];
+    const entry: Record<string, unknown> = { id: model.id, match: model.match, input: p.input_mtok };
+    if (p.output_mtok !== undefined) entry.output = p.output_mtok;
     if (p.cache_read_mtok !== undefined) entry.cacheRead = p.cache_read_mtok;
     if (p.cache_write_mtok !== undefined) entry.cacheWrite = p.cache_write_mtok;
     if (model.context_window !== undefined) entry.contextWindow = model.context_window;

@@ -6,7 +6,7 @@
 import { abortError } from '../http/abort.ts';
 import type { EmbeddingLimits } from '../providers/provider.ts';
 import { LLMBadRequestError } from '../spec/errors.ts';
-import { EMBEDDING_INPUT_TYPES, type EmbeddingOptions } from '../spec/types.ts';
+import { EMBEDDING_INPUT_TYPES, type EmbeddingOptions, type Usage } from '../spec/types.ts';
 
 export interface Batch {
   start: number;
@@ -91,4 +91,22 @@ export async function runSlidingWindow(
   const settled = await Promise.allSettled(workers);
   if (failure !== undefined) throw failure;
   for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+}
+
+/**
+ * The batches' usage added up: undefined when one batch's response reported none (a partial sum would
+ * under-count); a cost only when every batch was priced. No batches (no texts) cost nothing.
+ */
+export function sumUsage(usages: ReadonlyArray<Usage | undefined>): Usage | undefined {
+  const total: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  let costUsd: number | undefined = 0;
+  for (const usage of usages) {
+    if (!usage) return undefined;
+    total.inputTokens += usage.inputTokens;
+    total.outputTokens += usage.outputTokens;
+    total.totalTokens += usage.totalTokens;
+    costUsd = costUsd === undefined || usage.costUsd === undefined ? undefined : costUsd + usage.costUsd;
+  }
+  if (costUsd !== undefined) total.costUsd = costUsd;
+  return total;
 }

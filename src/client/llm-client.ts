@@ -25,12 +25,20 @@ import type {
   CompletionRequest,
   CompletionResult,
   EmbeddingOptions,
+  EmbeddingsResult,
   GenerateOptions,
   ProviderName,
   StreamEvent,
+  Usage,
 } from '../spec/types.ts';
 import { ProviderCore } from './core.ts';
-import { planBatches, runSlidingWindow, validateEmbeddingOptions, validateTexts } from './embeddings.ts';
+import {
+  planBatches,
+  runSlidingWindow,
+  sumUsage,
+  validateEmbeddingOptions,
+  validateTexts,
+} from './embeddings.ts';
 import { layersFor } from './layers.ts';
 import { hasUrlMedia, inlineMedia, type MediaDownloadOptions } from './media-download.ts';
 import type { ClientOptions } from './options.ts';
@@ -218,6 +226,11 @@ export class LLMClient {
    * sent through a sliding window of `concurrency` requests; a failed batch is retried on its own.
    */
   async generateEmbeddings(texts: readonly string[], options: EmbeddingOptions = {}): Promise<number[][]> {
+    return (await this.embed(texts, options)).embeddings;
+  }
+
+  /** `generateEmbeddings` with the tokens billed and their cost, summed over the batches. */
+  async embed(texts: readonly string[], options: EmbeddingOptions = {}): Promise<EmbeddingsResult> {
     this.#checkOpen();
     const support = this.#adapter.embeddings;
     if (!support) {
@@ -235,8 +248,9 @@ export class LLMClient {
         { provider: this.provider },
       );
     }
-    if (texts.length === 0) return [];
+    if (texts.length === 0) return { embeddings: [], usage: sumUsage([]), model };
     const vectors = new Array<number[]>(texts.length);
+    const usages: Array<Usage | undefined> = [];
     const batches = planBatches(texts, support.limits(model), options.batchSize, (text) =>
       this.#adapter.countTokens(text, model),
     );
@@ -248,12 +262,14 @@ export class LLMClient {
       async ({ start, end }) => {
         const result = await this.#chain.embed({ texts: texts.slice(start, end), model, options }, call);
         for (let i = 0; i < result.vectors.length; i++) vectors[start + i] = result.vectors[i]!;
+        usages.push(result.usage);
         done += end - start;
         options.onProgress?.(done, texts.length);
       },
       options.signal,
     );
-    return vectors;
+    const usage = sumUsage(usages);
+    return usage ? { embeddings: vectors, usage, model } : { embeddings: vectors, model };
   }
 
   /** Tokens in `text` for this client's model: exact for OpenAI encodings, an estimate elsewhere. */

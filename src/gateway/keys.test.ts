@@ -418,9 +418,7 @@ test('the spend ledger adds up to the usage the emulator reports for the calls m
   );
 });
 
-test('embeddings are charged the tokens and the price the provider reports', {
-  todo: "the router's generateEmbeddings returns vectors only, so the gateway charges its own estimate, unpriced",
-}, async (t) => {
+test('embeddings are charged the tokens and the price the provider reports', async (t) => {
   const { emulator, gateway } = await setUp(t);
   const { id, key } = await createKey(gateway.url, { name: 'embeddings-team', budgetUsd: 1 });
   const answer = await call(gateway.url, '/v1/embeddings', {

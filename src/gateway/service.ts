@@ -177,10 +177,17 @@ export class GatewayService {
       try {
         const options: Parameters<Router['generateEmbeddings']>[1] = { model };
         if (typeof body.dimensions === 'number') options.dimensions = body.dimensions;
-        const vectors = await this.#router.generateEmbeddings(texts, options);
-        const tokens = reservation?.tokens ?? estimateEmbeddings('', '', texts).tokens;
-        exchange.usage = { inputTokens: tokens, outputTokens: 0, totalTokens: tokens };
+        const result = await this.#router.embed(texts, options);
+        // The provider's own count and price when it reports them (OpenAI, Azure, Cohere on Bedrock); the
+        // reservation's estimate, unpriced, when it reports none (Gemini, Titan, Ollama).
+        let usage = result.usage;
+        if (!usage) {
+          const tokens = reservation?.tokens ?? estimateEmbeddings('', '', texts).tokens;
+          usage = { inputTokens: tokens, outputTokens: 0, totalTokens: tokens };
+        }
+        this.#answered(exchange, usage, result.route?.deployment);
         entry = this.#ledger(exchange);
+        const vectors = result.embeddings;
         const base64 = body.encoding_format === 'base64';
         sendJson(res, 200, {
           object: 'list',
@@ -190,7 +197,7 @@ export class GatewayService {
             embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
           })),
           model,
-          usage: { prompt_tokens: tokens, total_tokens: tokens },
+          usage: { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens },
         });
       } finally {
         await settle(this.#store, exchange.principal!, reservation, entry);

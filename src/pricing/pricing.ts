@@ -21,7 +21,8 @@ interface TableEntry {
   id: string;
   match: Match;
   input: Tiered;
-  output: Tiered;
+  /** Absent for models that produce no tokens (embeddings): a call reporting output tokens is then unpriced. */
+  output?: Tiered;
   cacheRead?: Tiered;
   cacheWrite?: Tiered;
   contextWindow?: number;
@@ -30,7 +31,8 @@ interface TableEntry {
 /** A model's prices in USD per million tokens. A number, or a base with tiers by prompt size. */
 export interface ModelPrice {
   input: Tiered;
-  output: Tiered;
+  /** Absent for models that produce no tokens (embeddings): a call reporting output tokens is then unpriced. */
+  output?: Tiered;
   /** Cached input (prompt-cache reads). Default: the input price. */
   cacheRead?: Tiered;
   /** Prompt-cache writes. Default: the input price. */
@@ -146,6 +148,7 @@ function rate(price: Tiered, promptTokens: number): number {
 export function costOf(provider: ProviderName, model: string, usage: Usage): number | undefined {
   const price = findModelPrice(provider, model);
   if (!price) return undefined;
+  if (price.output === undefined && usage.outputTokens > 0) return undefined;
   const prompt = usage.inputTokens;
   const cached = usage.cachedInputTokens ?? 0;
   const written = usage.cacheWriteInputTokens ?? 0;
@@ -155,6 +158,6 @@ export function costOf(provider: ProviderName, model: string, usage: Usage): num
     fresh * input +
     cached * (price.cacheRead === undefined ? input : rate(price.cacheRead, prompt)) +
     written * (price.cacheWrite === undefined ? input : rate(price.cacheWrite, prompt)) +
-    usage.outputTokens * rate(price.output, prompt);
+    (price.output === undefined ? 0 : usage.outputTokens * rate(price.output, prompt));
   return micros / 1_000_000;
 }

@@ -30,6 +30,23 @@ describe('router: embeddings stay in one vector space', () => {
     assert.equal(embeds(same!), 1);
   });
 
+  test('embed says which deployment answered, what was tried, and what the answer cost', async (t) => {
+    const [failing, same] = await emulators(t, { fault: 'server-error' }, {});
+    const router = routerFor(t, {
+      deployments: [small('small-eu', failing!), small('small-us', same!)],
+      groups: { embed: ['small-eu', 'small-us'] },
+    });
+    const result = await router.embed(['first', 'second'], { model: 'embed' });
+    assert.equal(result.embeddings.length, 2);
+    assert.equal(result.route?.deployment, 'small-us');
+    assert.deepEqual(
+      result.route?.attempts.map((attempt) => attempt.deployment),
+      ['small-eu', 'small-us'],
+    );
+    assert.ok((result.usage?.inputTokens ?? 0) > 0, 'the provider’s count');
+    assert.ok((result.usage?.costUsd ?? 0) > 0, 'priced from the table');
+  });
+
   test('with no deployment of the same space left, the call fails, typed, rather than answer from another model', async (t) => {
     const [failing, other] = await emulators(t, { fault: 'server-error' }, {});
     const router = routerFor(t, {

@@ -17,6 +17,7 @@ import type {
   CompletionRequest,
   CompletionResult,
   EmbeddingOptions,
+  EmbeddingsResult,
   GenerateOptions,
   ProviderName,
   RouteInfo,
@@ -224,15 +225,27 @@ export class Router implements ClientMethods {
    * error rather than answering from another model.
    */
   async generateEmbeddings(texts: readonly string[], options: EmbeddingOptions = {}): Promise<number[][]> {
+    return (await this.embed(texts, options)).embeddings;
+  }
+
+  /** `generateEmbeddings` with the tokens billed, their cost and the route (see the client's `embed`). */
+  async embed(texts: readonly string[], options: EmbeddingOptions = {}): Promise<EmbeddingsResult> {
     if (this.#waitForShared) await this.#waitForShared;
     this.#checkOpen();
     const target = options.model === undefined ? this.#defaultEmbedding : this.#targetNamed(options.model);
-    if (Array.isArray(texts) && texts.length === 0) return [];
+    if (Array.isArray(texts) && texts.length === 0) {
+      const model = target.deployments[0]?.embeddingModel ?? '';
+      return {
+        embeddings: [],
+        usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
+        model,
+      };
+    }
     const plan = new CallPlan('embed', target, undefined, options.dimensions);
     let characters = 0;
     for (const text of texts) characters += typeof text === 'string' ? text.length : 0;
     plan.inputTokens = Math.ceil(characters / 4);
-    const { value } = await this.#runner.run(
+    const { value, attempt } = await this.#runner.run<EmbeddingsResult>(
       plan,
       {
         signal: options.signal,
@@ -240,16 +253,17 @@ export class Router implements ClientMethods {
         cancellable: false,
         track: 'latency',
         keepsRunning: false,
-        tokensOf: () => plan.inputTokens ?? 0,
+        tokensOf: (result: EmbeddingsResult) => result.usage?.inputTokens ?? plan.inputTokens ?? 0,
       },
       ({ client, deployment, signal }) =>
-        client.generateEmbeddings(texts, {
+        client.embed(texts, {
           ...options,
           model: deployment.embeddingModel,
           dimensions: options.dimensions ?? deployment.config.dimensions,
           signal,
         }),
     );
+    value.route = this.#runner.route(plan, attempt.deployment);
     return value;
   }
 

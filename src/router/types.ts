@@ -141,6 +141,7 @@ export type ClientMethods = Pick<
   | 'stream'
   | 'generateCompletion'
   | 'generateEmbeddings'
+  | 'embed'
   | 'countTokens'
   | 'countRequestTokens'
   | 'generateObject'

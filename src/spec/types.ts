@@ -233,6 +233,21 @@ export interface EmbeddingOptions {
   cache?: CacheControl;
 }
 
+/** What `embed` answers: the vectors with what they cost. */
+export interface EmbeddingsResult {
+  /** One vector per input, in input order. */
+  embeddings: number[][];
+  /**
+   * Tokens billed over every batch (`outputTokens` 0) and their price, when every batch's response reported
+   * them; undefined when one did not (Gemini, Titan and Ollama report none): never a guess.
+   */
+  usage?: Usage;
+  /** The embedding model that answered. */
+  model: string;
+  /** Which deployment answered and what was tried before it, when a router made the call. */
+  route?: RouteInfo;
+}
+
 /** Per-request cache control. */
 export interface CacheControl {
   /** Look in the cache first. Default true. */

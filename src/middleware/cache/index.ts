@@ -153,7 +153,13 @@ export function cacheMiddleware(settings: CacheSettings, observer: CacheObserver
       const missing: number[] = [];
       for (let i = 0; i < vectors.length; i++) if (vectors[i] === undefined) missing.push(i);
       if (missing.length < batch.texts.length) observer.onHit?.('embed', call.provider, batch.model);
-      if (missing.length === 0) return { vectors: vectors as number[][] };
+      // Every vector from the cache: nothing was billed.
+      if (missing.length === 0) {
+        return {
+          vectors: vectors as number[][],
+          usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
+        };
+      }
       observer.onMiss?.('embed', call.provider, batch.model);
       const result = await next({ ...batch, texts: missing.map((i) => batch.texts[i]!) }, call);
       const ttl = control.ttlMs ?? settings.ttlMs;
