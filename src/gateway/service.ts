@@ -9,44 +9,25 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../middleware/logging.ts';
 import type { Router } from '../router/router.ts';
-import type { CompletionRequest, CompletionResult, StreamEvent, Usage } from '../spec/types.ts';
-import { AnthropicEventWriter, fromAnthropicMessages, toAnthropicMessage } from './anthropic-wire.ts';
-import { checkModel, type KeyAuth, type Principal } from './auth.ts';
+import type { CompletionRequest, CompletionResult } from '../spec/types.ts';
+import { type AnswerContext, passThroughAnswer, streamAnswer } from './answers.ts';
+import { toAnthropicMessage } from './anthropic-answer.ts';
+import { fromAnthropicMessages } from './anthropic-wire.ts';
+import { checkModel, type KeyAuth } from './auth.ts';
 import { type CachedAnswer, cacheDirectives, type GatewayCache } from './cache.ts';
 import { anthropicErrorBody, GatewayError, openAIErrorBody, toGatewayError } from './errors.ts';
+import { answered, type Exchange, ledgerEntry, type Protocol } from './exchange.ts';
 import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http.ts';
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
-import { fromOpenAIChat, OpenAIChunkWriter, toOpenAIChat } from './openai-wire.ts';
-import { priced, SseTap, upstreamBodyError, usageOf } from './pass-through.ts';
+import { fromOpenAIChat, toOpenAIChat } from './openai-wire.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 import { GatewayTracer } from './tracing.ts';
-import { isRecord, type Json } from './validate-body.ts';
-
-export type Protocol = 'openai' | 'anthropic';
+import { embeddingsRequest, isRecord, type Json } from './validate-body.ts';
 
 export interface ServiceSettings {
   bodyLimitBytes: number;
   upstreamMaxBytes: number;
-}
-
-/** One request's bookkeeping, for the metric and the access-log line at its end. */
-interface Exchange {
-  id: string;
-  endpoint: string;
-  started: number;
-  principal?: Principal;
-  model: string;
-  deployment?: string;
-  usage?: Usage;
-  status: number;
-  stream: boolean;
-  /** The client's protocol headers a pass-through keeps (`anthropic-version`, `anthropic-beta`). */
-  protocolHeaders?: Record<string, string>;
-  /** What the client's `cache-control` allows. */
-  cacheControl?: { read: boolean; write: boolean };
-  /** Served from the response cache. */
-  cached?: boolean;
 }
 
 export class GatewayService {
@@ -58,6 +39,7 @@ export class GatewayService {
   readonly #models: ReadonlySet<string>;
   readonly #cache: GatewayCache | undefined;
   readonly #tracer: GatewayTracer | undefined;
+  readonly #answering: AnswerContext;
 
   constructor(
     router: Router,
@@ -75,6 +57,12 @@ export class GatewayService {
     this.#settings = settings;
     this.#logger = logger;
     this.#models = new Set(router.models());
+    this.#answering = {
+      router,
+      upstreamMaxBytes: settings.upstreamMaxBytes,
+      cacheMaxEntryBytes: cache?.maxEntryBytes ?? 0,
+      logger,
+    };
   }
 
   get auth(): KeyAuth {
@@ -128,46 +116,7 @@ export class GatewayService {
   /** `POST /v1/embeddings`. */
   embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'openai', 'embeddings', async (exchange, body) => {
-      if (!isRecord(body))
-        throw new GatewayError(
-          400,
-          'invalid_request_error',
-          'Invalid request: the body must be a JSON object',
-        );
-      const input = body.input;
-      const texts =
-        typeof input === 'string'
-          ? [input]
-          : Array.isArray(input) && input.every((t) => typeof t === 'string')
-            ? (input as string[])
-            : undefined;
-      if (!texts || texts.length === 0) {
-        throw new GatewayError(
-          400,
-          'invalid_request_error',
-          'Invalid request: input: must be a string or a non-empty array of strings',
-        );
-      }
-      if (typeof body.model !== 'string' || body.model === '') {
-        throw new GatewayError(
-          400,
-          'invalid_request_error',
-          'Invalid request: model: must be a non-empty string',
-        );
-      }
-      const { dimensions } = body;
-      if (
-        dimensions !== undefined &&
-        dimensions !== null &&
-        !(Number.isSafeInteger(dimensions) && (dimensions as number) > 0)
-      ) {
-        throw new GatewayError(
-          400,
-          'invalid_request_error',
-          'Invalid request: dimensions: must be a positive integer',
-        );
-      }
-      const model = body.model;
+      const { texts, model, dimensions, base64 } = embeddingsRequest(body);
       this.#checkModel(exchange, model);
       const reservation = await this.#reserve(
         exchange,
@@ -176,7 +125,7 @@ export class GatewayService {
       let entry: LedgerEntry | undefined;
       try {
         const options: Parameters<Router['generateEmbeddings']>[1] = { model };
-        if (typeof body.dimensions === 'number') options.dimensions = body.dimensions;
+        if (dimensions !== undefined) options.dimensions = dimensions;
         const result = await this.#router.embed(texts, options);
         // The provider's own count and price when it reports them (OpenAI, Azure, Cohere on Bedrock); the
         // reservation's estimate, unpriced, when it reports none (Gemini, Titan, Ollama).
@@ -185,10 +134,9 @@ export class GatewayService {
           const tokens = reservation?.tokens ?? estimateEmbeddings('', '', texts).tokens;
           usage = { inputTokens: tokens, outputTokens: 0, totalTokens: tokens };
         }
-        this.#answered(exchange, usage, result.route?.deployment);
-        entry = this.#ledger(exchange);
+        answered(exchange, usage, result.route?.deployment);
+        entry = ledgerEntry(exchange);
         const vectors = result.embeddings;
-        const base64 = body.encoding_format === 'base64';
         sendJson(res, 200, {
           object: 'list',
           data: vectors.map((vector, index) => ({
@@ -257,21 +205,6 @@ export class GatewayService {
     return reserve(this.#store, exchange.principal!, reservation);
   }
 
-  #ledger(exchange: Exchange): LedgerEntry | undefined {
-    const principal = exchange.principal;
-    if (principal?.kind !== 'key' || !exchange.usage) return undefined;
-    return {
-      keyId: principal.record.id,
-      at: Date.now(),
-      model: exchange.model,
-      deployment: exchange.deployment,
-      inputTokens: exchange.usage.inputTokens,
-      outputTokens: exchange.usage.outputTokens,
-      costUsd: exchange.usage.costUsd,
-      requestId: exchange.id,
-    };
-  }
-
   async #chat(
     exchange: Exchange,
     res: ServerResponse,
@@ -298,13 +231,22 @@ export class GatewayService {
         : undefined;
     try {
       if (this.#router.speaks(request.model, protocol === 'openai' ? 'openai-chat' : 'anthropic-messages')) {
-        entry = await this.#passThrough(exchange, res, protocol, native, stream, includeUsage, store);
+        entry = await passThroughAnswer(
+          this.#answering,
+          exchange,
+          res,
+          protocol,
+          native,
+          stream,
+          includeUsage,
+          store,
+        );
         return;
       }
       if (!stream) {
         const result = await this.#router.complete(request);
-        this.#answered(exchange, result.usage, result.route?.deployment);
-        entry = this.#ledger(exchange);
+        answered(exchange, result.usage, result.route?.deployment);
+        entry = ledgerEntry(exchange);
         const text = JSON.stringify(
           protocol === 'openai'
             ? toOpenAIChat(result, request.model!)
@@ -314,7 +256,7 @@ export class GatewayService {
         await store?.({ kind: 'json', body: text });
         return;
       }
-      entry = await this.#stream(exchange, res, protocol, request, includeUsage, store);
+      entry = await streamAnswer(this.#answering, exchange, res, protocol, request, includeUsage, store);
     } finally {
       await settle(this.#store, exchange.principal!, reservation, entry);
     }
@@ -334,164 +276,6 @@ export class GatewayService {
     await sse.write(hit.body);
     sse.end();
     return true;
-  }
-
-  /** The body as it came, to a deployment of the same protocol; the answer as the provider sent it. */
-  async #passThrough(
-    exchange: Exchange,
-    res: ServerResponse,
-    protocol: Protocol,
-    body: Json,
-    stream: boolean,
-    includeUsage: boolean,
-    store?: (answer: CachedAnswer) => Promise<void>,
-  ): Promise<LedgerEntry | undefined> {
-    const controller = new AbortController();
-    const onClose = () => controller.abort();
-    res.once('close', onClose);
-    try {
-      const { response, deployment } = await this.#router.forward({
-        model: exchange.model,
-        protocol: protocol === 'openai' ? 'openai-chat' : 'anthropic-messages',
-        body,
-        stream,
-        headers: exchange.protocolHeaders,
-        signal: controller.signal,
-      });
-      exchange.deployment = deployment.id;
-      const headers: Record<string, string> = { 'x-request-id': exchange.id };
-      if (response.requestId) headers['x-upstream-request-id'] = response.requestId;
-      if (!stream) {
-        // The library read the whole answer inside the attempt (a broken or non-JSON one fell back).
-        const whole = response.whole!;
-        const bytes = Buffer.from(whole.text);
-        if (bytes.length > this.#settings.upstreamMaxBytes) {
-          throw new GatewayError(
-            502,
-            'upstream_error',
-            `The provider's response is larger than ${this.#settings.upstreamMaxBytes} bytes (upstreamMaxBytes)`,
-          );
-        }
-        const parsed = whole.json;
-        const usage = usageOf(protocol, parsed);
-        if (usage)
-          this.#answered(
-            exchange,
-            priced(usage, deployment.provider, deployment.model, isRecord(parsed) ? parsed.model : undefined),
-            deployment.id,
-          );
-        res.writeHead(200, {
-          'content-type': 'application/json',
-          'content-length': bytes.length,
-          ...headers,
-        });
-        res.end(bytes);
-        if (store && usage) await store({ kind: 'json', body: whole.text });
-        return this.#ledger(exchange);
-      }
-      const sse = new SseResponse(res, headers);
-      exchange.status = 200;
-      if (store) sse.record(this.#cache!.maxEntryBytes);
-      const tap = new SseTap(protocol, includeUsage, this.#settings.upstreamMaxBytes);
-      let complete = false;
-      try {
-        for await (const chunk of response.body) {
-          if (sse.closed) break;
-          await sse.write(tap.push(chunk as Uint8Array));
-        }
-        await sse.write(tap.end());
-        // A stream that stops before its end marker, unless with an error of its own, is not a whole answer.
-        if (!sse.closed && !tap.finished && !tap.failed) {
-          throw new GatewayError(
-            502,
-            'upstream_error',
-            `${deployment.provider}'s stream ended before its answer did (no ${protocol === 'openai' ? '[DONE]' : 'message_stop'})`,
-          );
-        }
-        complete = !sse.closed && tap.finished;
-      } catch (error) {
-        // The provider's stream broke after it began: an in-band error, never a clean end.
-        const failure = upstreamBodyError(error, deployment.provider);
-        exchange.status = failure.status;
-        await sse.write(
-          protocol === 'openai'
-            ? `data: ${JSON.stringify(openAIErrorBody(failure))}\n\n`
-            : `event: error\ndata: ${JSON.stringify(anthropicErrorBody(failure))}\n\n`,
-        );
-      } finally {
-        response.release();
-        sse.end();
-      }
-      if (tap.usage)
-        this.#answered(
-          exchange,
-          priced(tap.usage, deployment.provider, deployment.model, tap.model),
-          deployment.id,
-        );
-      // Only a whole answer is kept: one that ended with its usage, neither cut short nor broken.
-      const recorded = sse.recorded();
-      if (store && complete && tap.usage && recorded) await store({ kind: 'sse', body: recorded });
-      return this.#ledger(exchange);
-    } finally {
-      res.off('close', onClose);
-    }
-  }
-
-  /** Streams the answer; an error before the first event is an ordinary error response, after it an in-band event. */
-  async #stream(
-    exchange: Exchange,
-    res: ServerResponse,
-    protocol: Protocol,
-    request: CompletionRequest,
-    includeUsage: boolean,
-    store?: (answer: CachedAnswer) => Promise<void>,
-  ): Promise<LedgerEntry | undefined> {
-    const controller = new AbortController();
-    const events = this.#router.stream({ ...request, signal: controller.signal });
-    // The first event decides between an error response and a 200 stream.
-    const first = await events.next();
-    const id = protocol === 'openai' ? `chatcmpl-${exchange.id}` : `msg_${exchange.id}`;
-    const writer =
-      protocol === 'openai'
-        ? new OpenAIChunkWriter(id, request.model!, includeUsage)
-        : new AnthropicEventWriter(id, request.model!);
-    const sse = new SseResponse(res, { 'x-request-id': exchange.id });
-    exchange.status = 200;
-    if (store) sse.record(this.#cache!.maxEntryBytes);
-    const onClose = () => controller.abort();
-    res.once('close', onClose);
-    try {
-      let finished = false;
-      for (let step = first; !step.done; step = await events.next()) {
-        const event: StreamEvent = step.value;
-        if (sse.closed) break;
-        if (event.type === 'finish') {
-          finished = true;
-          this.#answered(exchange, event.usage, event.route?.deployment);
-        }
-        await sse.write(writer.write(event));
-      }
-      const recorded = sse.recorded();
-      if (store && finished && recorded && !sse.closed) await store({ kind: 'sse', body: recorded });
-      return this.#ledger(exchange);
-    } catch (error) {
-      const failure = toGatewayError(error);
-      exchange.status = failure.status;
-      this.#logger?.warn({ requestId: exchange.id, error: failure.message }, 'stream failed after it began');
-      await sse.write(
-        writer.error(protocol === 'openai' ? openAIErrorBody(failure) : anthropicErrorBody(failure)),
-      );
-      return this.#ledger(exchange);
-    } finally {
-      res.off('close', onClose);
-      await events.return(undefined).catch(() => {});
-      sse.end();
-    }
-  }
-
-  #answered(exchange: Exchange, usage: Usage, deployment: string | undefined): void {
-    exchange.usage = usage;
-    if (deployment !== undefined) exchange.deployment = deployment;
   }
 
   /** Authenticates, reads the body, runs `handler`, and answers any error in `protocol`'s shape. */
