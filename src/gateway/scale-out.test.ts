@@ -6,6 +6,7 @@
  * limit: the drift is reported (`t.diagnostic`) and must be none over the limit.
  */
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
 import { after, describe, type TestContext, test } from 'node:test';
 import type { Emulator } from '../emulator/index.ts';
 import { REDIS_URL, RUN_ID, redisInspector, requireRedis } from '../middleware/test-support/harness.ts';
@@ -240,6 +241,21 @@ describe('router health shared through Redis', () => {
   });
 });
 
+/** A GET on a connection of its own, closed after it. */
+function onFreshConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(
+      url,
+      { agent: false, headers: { authorization: `Bearer ${MASTER_KEY}` } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+  });
+}
+
 describe('llmf serve --workers 2, one SQLite file', () => {
   test("a key's rpm and budget hold across the workers", async (t) => {
     const upstream = await startUpstream(t, { latencyMs: 20 });
@@ -253,10 +269,11 @@ describe('llmf serve --workers 2, one SQLite file', () => {
           .filter((line) => line.msg === 'request' && line.key === name)
           .map((line) => line.pid),
       );
-    // The first worker printed the banner; wait until the second answers too (each new connection goes to
-    // the next worker in turn).
+    // The first worker printed the banner; wait until the second answers too. Each new connection goes to
+    // the next listening worker in turn, so each probe is a connection of its own: a pooled one opened
+    // before the second worker listened would keep going to the first.
     await until(async () => {
-      await Promise.all([0, 1, 2, 3].map(() => call(gateway.url, '/v1/models', { key: MASTER_KEY })));
+      await Promise.all([0, 1, 2, 3].map(() => onFreshConnection(`${gateway.url}/v1/models`)));
       return pidsOf('master').size === 2 ? true : undefined;
     });
     const rpm = 20;
