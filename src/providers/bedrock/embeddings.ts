@@ -13,6 +13,7 @@ import type { PreparedRequest } from '../../http/transport.ts';
 import { LLMUnsupportedError } from '../../spec/errors.ts';
 import { isRecord } from '../../spec/json.ts';
 import type { EmbeddingOptions } from '../../spec/types.ts';
+import { inputTokensUsage } from '../embedding-usage.ts';
 import { invalidEmbeddings } from '../error-helpers.ts';
 import type { CallContext, EmbeddingLimits, EmbeddingSupport } from '../provider.ts';
 import { modelPath } from './request.ts';
@@ -94,5 +95,8 @@ export function bedrockEmbeddings(base: string, headers: Record<string, string>)
       };
     },
     parse: parseBedrockEmbeddings,
+    // Titan says how many tokens it read; Cohere's body does not (its count is only in a response header).
+    usage: (body) =>
+      inputTokensUsage((body as { inputTextTokenCount?: unknown } | null)?.inputTextTokenCount),
   };
 }

@@ -505,11 +505,16 @@ describe('bedrock InvokeModel embedding fixtures', () => {
     const c = client({ embeddingModel: 'amazon.titan-embed-text-v2:0' });
     harness.next = { body: fixtureText(P, 'constructed.invoke.titan-embed-text-v2.response.json') };
     const before = harness.server.requests.length;
-    const vectors = await c.generateEmbeddings([request.inputText, 'Second text'], {
+    const { embeddings: vectors, usage } = await c.embed([request.inputText, 'Second text'], {
       dimensions: request.dimensions,
     });
     await c.close();
     assert.deepEqual(vectors, [response.embedding, response.embedding]);
+    const count = fixtureJson<{ inputTextTokenCount: number }>(
+      P,
+      'constructed.invoke.titan-embed-text-v2.response.json',
+    ).inputTextTokenCount;
+    assert.equal(usage?.inputTokens, 2 * count, 'inputTextTokenCount of both calls, added up');
     const sent = harness.server.requests.slice(before);
     assert.equal(sent.length, 2, 'Titan takes one text per call');
     const first = sent.find((seen) => JSON.parse(seen.body).inputText === request.inputText)!;

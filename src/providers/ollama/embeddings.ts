@@ -1,6 +1,7 @@
 /** Ollama embeddings: `POST /api/embed`, a list of inputs in, a list of vectors out. */
 import type { PreparedRequest } from '../../http/transport.ts';
 import type { EmbeddingOptions } from '../../spec/types.ts';
+import { inputTokensUsage } from '../embedding-usage.ts';
 import type { EmbeddingLimits, EmbeddingSupport } from '../provider.ts';
 import { ollamaEmbedBody } from './request.ts';
 import { parseOllamaEmbeddings } from './response.ts';
@@ -22,5 +23,6 @@ export function ollamaEmbeddings(url: string, headers: Record<string, string>): 
       return { url, method: 'POST', headers, body: ollamaEmbedBody(texts, model, options) };
     },
     parse: parseOllamaEmbeddings,
+    usage: (body) => inputTokensUsage((body as { prompt_eval_count?: unknown } | null)?.prompt_eval_count),
   };
 }

@@ -452,9 +452,15 @@ describe('ollama embeddings fixtures', () => {
     const request = fixtureJson<{ model: string; input: string }>(P, 'doc.api-embed.request.json');
     const c = client({ embeddingModel: request.model });
     harness.next = { body: fixtureText(P, 'doc.api-embed.json') };
-    const vectors = await c.generateEmbeddings([request.input]);
+    const { embeddings: vectors, usage } = await c.embed([request.input]);
     await c.close();
     assert.deepEqual(vectors, vectorsOf('doc.api-embed.json'));
+    const count = fixtureJson<{ prompt_eval_count: number }>(P, 'doc.api-embed.json').prompt_eval_count;
+    assert.deepEqual(
+      usage,
+      { inputTokens: count, outputTokens: 0, totalTokens: count, costUsd: 0 },
+      'local: free',
+    );
     const seen = harness.server.requests.at(-1)!;
     assert.equal(seen.url, '/api/embed');
     assert.deepEqual(JSON.parse(seen.body), { ...request, input: [request.input] }, 'always a list');

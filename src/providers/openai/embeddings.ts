@@ -1,6 +1,8 @@
 /** OpenAI embeddings: `/embeddings`, 2,048 inputs and 300,000 tokens a request. */
+
 import type { PreparedRequest } from '../../http/transport.ts';
 import type { EmbeddingOptions } from '../../spec/types.ts';
+import { inputTokensUsage } from '../embedding-usage.ts';
 import type { EmbeddingSupport } from '../provider.ts';
 import { embeddingsBody } from './request.ts';
 import { parseOpenAIEmbeddings } from './response.ts';
@@ -22,10 +24,7 @@ export function openAIEmbeddings(
       };
     },
     parse: parseOpenAIEmbeddings,
-    usage(body) {
-      const usage = (body as { usage?: { prompt_tokens?: unknown } } | null)?.usage;
-      const tokens = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : undefined;
-      return tokens === undefined ? undefined : { inputTokens: tokens, outputTokens: 0, totalTokens: tokens };
-    },
+    usage: (body) =>
+      inputTokensUsage((body as { usage?: { prompt_tokens?: unknown } } | null)?.usage?.prompt_tokens),
   };
 }
