@@ -52,8 +52,10 @@ function claudeState(part: AssistantContentPart): { signature?: string; redacted
   return state;
 }
 
+/** Our usage counts every prompt token in `inputTokens`; Anthropic's `input_tokens` leaves out cache reads and writes. */
 function wireUsage(usage: CompletionResult['usage']): Json {
-  const out: Json = { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens };
+  const fresh = usage.inputTokens - (usage.cachedInputTokens ?? 0) - (usage.cacheWriteInputTokens ?? 0);
+  const out: Json = { input_tokens: Math.max(0, fresh), output_tokens: usage.outputTokens };
   if (usage.cachedInputTokens !== undefined) out.cache_read_input_tokens = usage.cachedInputTokens;
   if (usage.cacheWriteInputTokens !== undefined)
     out.cache_creation_input_tokens = usage.cacheWriteInputTokens;
@@ -197,7 +199,7 @@ export class AnthropicEventWriter {
         out += sse('message_delta', {
           type: 'message_delta',
           delta: { stop_reason: STOP_REASON[event.finishReason], stop_sequence: null },
-          usage: { ...wireUsage(event.usage), input_tokens: event.usage.inputTokens },
+          usage: wireUsage(event.usage),
         });
         return out + sse('message_stop', { type: 'message_stop' });
     }

@@ -2,7 +2,8 @@
  * One request's bookkeeping as it passes through the gateway: who asked, which model and deployment, the
  * usage the provider reported; what the metric, the access-log line and the key's ledger row are made of.
  */
-import type { Usage } from '../spec/types.ts';
+import { costOf } from '../pricing/pricing.ts';
+import type { ProviderName, Usage } from '../spec/types.ts';
 import type { Principal } from './auth.ts';
 import type { LedgerEntry } from './state/types.ts';
 
@@ -26,6 +27,18 @@ export interface Exchange {
   cacheControl?: { read: boolean; write: boolean };
   /** Served from the response cache. */
   cached?: boolean;
+  /**
+   * The provider was generating for this client: its answer began reaching the client, or the client left
+   * while it was being generated. Such a call is charged even when its usage never came (see `chargeCutShort`).
+   */
+  begun?: boolean;
+  /** The provider's final usage arrived: `usage` is what it billed. */
+  complete?: boolean;
+  /** Characters of output (text, reasoning, tool arguments) that reached the client. */
+  outputChars?: number;
+  /** The prompt's estimated tokens, and how the estimate is priced. */
+  promptTokens?: number;
+  pricedAs?: { provider: ProviderName; model: string } | undefined;
 }
 
 /** Keeps the usage a call reported and the deployment that answered it. */
@@ -48,4 +61,24 @@ export function ledgerEntry(exchange: Exchange): LedgerEntry | undefined {
     costUsd: exchange.usage.costUsd,
     requestId: exchange.id,
   };
+}
+
+/**
+ * An answer cut short before its usage came (the client left mid-stream, the provider's stream broke, the
+ * gateway shut down) was still generated, and billed, by the provider: it is charged an estimate rather than
+ * nothing — the input the provider reported (or the prompt's estimate) and the larger of the output it
+ * reported and the output that reached the client (4 characters a token), priced as the reservation was.
+ */
+export function chargeCutShort(exchange: Exchange): void {
+  if (exchange.complete || !exchange.begun) return;
+  const reported = exchange.usage;
+  const input = reported?.inputTokens || exchange.promptTokens || 0;
+  const output = Math.max(reported?.outputTokens ?? 0, Math.ceil((exchange.outputChars ?? 0) / 4));
+  // What the provider did report (its cached input, say) is kept; only the cost is worked out again.
+  const { costUsd: _reportedCost, ...kept } = reported ?? {};
+  const usage: Usage = { ...kept, inputTokens: input, outputTokens: output, totalTokens: input + output };
+  const pricedAs = exchange.pricedAs;
+  const cost = pricedAs ? costOf(pricedAs.provider, pricedAs.model, usage) : undefined;
+  if (cost !== undefined) usage.costUsd = cost;
+  exchange.usage = usage;
 }

@@ -396,7 +396,8 @@ describe('access logs of llmf serve', () => {
     const path = sqliteConfig(t, emulator.url);
     const gateway = await startServe(t, ['--config', path]);
     const name = 'logged-team';
-    const { id, key } = await createKey(gateway.url, { name, rpm: 4, models: ['openai', 'anthropic'] });
+    // Five calls reach a provider (count_tokens among them); the sixth is over the rpm.
+    const { id, key } = await createKey(gateway.url, { name, rpm: 5, models: ['openai', 'anthropic'] });
     const expected: Array<{ requestId: string | null; endpoint: string; status: number; key: string }> = [];
     const expect = (
       answer: Awaited<ReturnType<typeof call>>,

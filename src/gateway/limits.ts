@@ -15,7 +15,8 @@ import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 /** The answer's tokens reserved when the request does not say (`maxTokens`). */
 export const DEFAULT_ANSWER_TOKENS = 1024;
 
-function promptTokens(request: CompletionRequest): number {
+/** The prompt's tokens, estimated locally: system, messages, prompt and tool definitions. */
+export function promptTokens(request: CompletionRequest): number {
   let tokens = request.system ? estimateTokens(request.system) : 0;
   if (request.messages) tokens += estimateMessagesTokens(request.messages as never);
   if (request.prompt) tokens += estimateTokens(request.prompt);
@@ -29,8 +30,8 @@ export function estimateChat(
   requestId: string,
   request: CompletionRequest,
   pricedAs: { provider: ProviderName; model: string } | undefined,
+  input = promptTokens(request),
 ): Reservation {
-  const input = promptTokens(request);
   const output = request.maxTokens ?? DEFAULT_ANSWER_TOKENS;
   const cost = pricedAs
     ? costOf(pricedAs.provider, pricedAs.model, {

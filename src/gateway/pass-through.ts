@@ -13,7 +13,10 @@ import { GatewayError, toGatewayError } from './errors.ts';
 
 export type PassThroughProtocol = 'openai' | 'anthropic';
 
-/** Usage as the protocol's body reports it. */
+/**
+ * Usage as the protocol's body reports it, in the library's terms: `inputTokens` counts every prompt token,
+ * with the cached reads (and Anthropic's cache writes) among them said apart, as the price table bills them.
+ */
 export function usageOf(protocol: PassThroughProtocol, body: unknown): Usage | undefined {
   if (!isRecord(body) || !isRecord(body.usage)) return undefined;
   const usage = body.usage;
@@ -21,18 +24,30 @@ export function usageOf(protocol: PassThroughProtocol, body: unknown): Usage | u
   if (protocol === 'openai') {
     const input = number(usage.prompt_tokens);
     const output = number(usage.completion_tokens);
-    return {
+    const result: Usage = {
       inputTokens: input,
       outputTokens: output,
       totalTokens: number(usage.total_tokens) || input + output,
     };
+    const cached = isRecord(usage.prompt_tokens_details)
+      ? number(usage.prompt_tokens_details.cached_tokens)
+      : 0;
+    if (cached > 0) result.cachedInputTokens = cached;
+    const reasoning = isRecord(usage.completion_tokens_details)
+      ? number(usage.completion_tokens_details.reasoning_tokens)
+      : 0;
+    if (reasoning > 0) result.reasoningTokens = reasoning;
+    return result;
   }
-  const input =
-    number(usage.input_tokens) +
-    number(usage.cache_read_input_tokens) +
-    number(usage.cache_creation_input_tokens);
+  // Anthropic's `input_tokens` leaves out the tokens read from and written to its prompt cache.
+  const read = number(usage.cache_read_input_tokens);
+  const written = number(usage.cache_creation_input_tokens);
+  const input = number(usage.input_tokens) + read + written;
   const output = number(usage.output_tokens);
-  return { inputTokens: input, outputTokens: output, totalTokens: input + output };
+  const result: Usage = { inputTokens: input, outputTokens: output, totalTokens: input + output };
+  if (read > 0) result.cachedInputTokens = read;
+  if (written > 0) result.cacheWriteInputTokens = written;
+  return result;
 }
 
 /** Adds `costUsd` as the deployment bills it (undefined when its price is unknown). */
@@ -86,6 +101,9 @@ export class SseTap {
   finished = false;
   /** The provider sent an error event of its own (it reaches the client as it came). */
   failed = false;
+  #contentFrames = 0;
+  #contentBytes = 0;
+  #shortestFrame = Number.POSITIVE_INFINITY;
 
   constructor(protocol: PassThroughProtocol, keepUsageChunk: boolean, limitBytes: number) {
     this.#protocol = protocol;
@@ -113,11 +131,30 @@ export class SseTap {
     return this.#out;
   }
 
+  /**
+   * The output characters the content events carried, estimated without parsing them: their bytes less an
+   * envelope as long as the shortest one's (one character of content), and at least 4 (a token) per event.
+   * Only needed for a stream cut short before its usage (`chargeCutShort`).
+   */
+  get outputChars(): number {
+    if (this.#contentFrames === 0) return 0;
+    const envelope = Math.max(0, this.#shortestFrame - 1);
+    return Math.max(this.#contentBytes - this.#contentFrames * envelope, this.#contentFrames * 4);
+  }
+
+  #countContent(data: string): void {
+    this.#contentFrames++;
+    this.#contentBytes += data.length;
+    if (data.length < this.#shortestFrame) this.#shortestFrame = data.length;
+  }
+
   readonly #onFrame = (frame: { event: string; data: string }): void => {
     if (this.#protocol === 'openai') {
       if (frame.data === '[DONE]') this.finished = true;
       else if (ERROR_EVENT.test(frame.data)) this.failed = true;
-      else if (frame.data.includes('"usage"')) {
+      // With `include_usage` every chunk carries `"usage":null`; only the one with an object is parsed.
+      else if (!USAGE_OBJECT.test(frame.data)) this.#countContent(frame.data);
+      else {
         const chunk = safeParse(frame.data);
         const usage = usageOf('openai', chunk);
         if (usage) this.usage = usage;
@@ -135,7 +172,8 @@ export class SseTap {
       this.#out += `data: ${frame.data}\n\n`;
       return;
     }
-    if (frame.event === 'message_stop') this.finished = true;
+    if (frame.event === 'content_block_delta') this.#countContent(frame.data);
+    else if (frame.event === 'message_stop') this.finished = true;
     else if (frame.event === 'error') this.failed = true;
     else if (frame.event === 'message_start' || frame.event === 'message_delta') {
       const event = safeParse(frame.data);
@@ -143,15 +181,14 @@ export class SseTap {
       const usage = usageOf('anthropic', carrier);
       if (usage) {
         const before = this.usage;
-        // message_start carries the input, message_delta the output so far.
-        this.usage =
-          frame.event === 'message_start' || !before
-            ? usage
-            : {
-                inputTokens: usage.inputTokens || before.inputTokens,
-                outputTokens: usage.outputTokens,
-                totalTokens: (usage.inputTokens || before.inputTokens) + usage.outputTokens,
-              };
+        // message_start carries the input, message_delta the output so far (and, lately, the input again).
+        if (frame.event === 'message_start' || !before || usage.inputTokens > 0) this.usage = usage;
+        else
+          this.usage = {
+            ...before,
+            outputTokens: usage.outputTokens,
+            totalTokens: before.inputTokens + usage.outputTokens,
+          };
       }
       if (frame.event === 'message_start' && isRecord(carrier) && typeof carrier.model === 'string')
         this.model = carrier.model;
@@ -159,6 +196,9 @@ export class SseTap {
     this.#out += `${frame.event === 'message' ? '' : `event: ${frame.event}\n`}data: ${frame.data}\n\n`;
   };
 }
+
+/** A chunk whose `usage` is an object (not the `null` every other chunk carries). */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
 /** OpenAI's in-band error: an event whose data is `{"error": …}`. */
 const ERROR_EVENT = /^\{\s*"error"/;

@@ -48,8 +48,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       : await openGatewayStore(config.state.path);
   const router = createRouter({
     ...config.router,
-    // Answers read by the deployments' clients (translated, not passed through) obey the same limit.
-    defaults: { maxResponseBytes: config.server.upstreamMaxBytes, ...config.router.defaults },
+    // Answers read by the deployments' clients (translated, not passed through) obey the same limit. And the
+    // gateway fetches no URL a client names (an image for a provider that cannot fetch it): from inside the
+    // network it would reach what the client cannot (cloud metadata, internal services). A config may opt in.
+    defaults: {
+      maxResponseBytes: config.server.upstreamMaxBytes,
+      mediaDownload: false,
+      ...config.router.defaults,
+    },
     metrics: true,
     ...(options.logger ? { logger: options.logger } : {}),
   });

@@ -16,14 +16,14 @@ import { fromAnthropicMessages } from './anthropic-wire.ts';
 import { checkModel, type KeyAuth } from './auth.ts';
 import { type CachedAnswer, cacheDirectives, type GatewayCache } from './cache.ts';
 import { anthropicErrorBody, GatewayError, openAIErrorBody, toGatewayError } from './errors.ts';
-import { answered, type Exchange, ledgerEntry, type Protocol } from './exchange.ts';
+import { answered, chargeCutShort, type Exchange, ledgerEntry, type Protocol } from './exchange.ts';
 import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http.ts';
-import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
+import { estimateChat, estimateEmbeddings, promptTokens, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, toOpenAIChat } from './openai-wire.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 import { GatewayTracer } from './tracing.ts';
-import { embeddingsRequest, isRecord, type Json } from './validate-body.ts';
+import { embeddingsRequest, isRecord, type Json, passThroughCall } from './validate-body.ts';
 
 export interface ServiceSettings {
   bodyLimitBytes: number;
@@ -72,7 +72,9 @@ export class GatewayService {
   /** `POST /v1/chat/completions`. */
   chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'openai', 'chat.completions', async (exchange, body) => {
-      const call = fromOpenAIChat(body);
+      const call = this.#passesThrough(body, 'openai-chat')
+        ? orPassThrough(() => fromOpenAIChat(body), 'openai', body)
+        : fromOpenAIChat(body);
       return this.#chat(exchange, res, 'openai', call.request, call.stream, call.includeUsage, body as Json);
     });
   }
@@ -80,7 +82,9 @@ export class GatewayService {
   /** `POST /v1/messages`. */
   messages(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'anthropic', 'messages', async (exchange, body) => {
-      const call = fromAnthropicMessages(body);
+      const call = this.#passesThrough(body, 'anthropic-messages')
+        ? orPassThrough(() => fromAnthropicMessages(body), 'anthropic', body)
+        : fromAnthropicMessages(body);
       return this.#chat(exchange, res, 'anthropic', call.request, call.stream, false, body as Json);
     });
   }
@@ -91,26 +95,43 @@ export class GatewayService {
       const withMax = isRecord(body) ? { max_tokens: 1, ...body } : body;
       const { request } = fromAnthropicMessages(withMax);
       this.#checkModel(exchange, request.model);
-      if (this.#router.speaks(request.model, 'anthropic-count-tokens')) {
-        const { response } = await this.#router.forward({
-          model: request.model,
-          protocol: 'anthropic-count-tokens',
-          body: body as Json,
-          stream: false,
-          headers: exchange.protocolHeaders,
-        });
-        const bytes = Buffer.from(response.whole!.text);
-        res.writeHead(200, {
-          'content-type': 'application/json',
-          'content-length': bytes.length,
-          'x-request-id': exchange.id,
-        });
-        res.end(bytes);
-        return;
+      // Free at the provider, but a request to it all the same: it counts against the key's rpm.
+      const reservation = await this.#reserve(exchange, {
+        keyId: this.#keyId(exchange),
+        requestId: exchange.id,
+        at: Date.now(),
+        tokens: 0,
+        costUsd: 0,
+      });
+      try {
+        await this.#countTokens(exchange, res, request, body as Json);
+      } finally {
+        await settle(this.#store, exchange.principal!, reservation, undefined);
       }
-      const count = await this.#router.countRequestTokens(request);
-      sendJson(res, 200, { input_tokens: count.inputTokens });
     });
+  }
+
+  /** Anthropic's own count when the deployment speaks its protocol, else the router's. */
+  async #countTokens(exchange: Exchange, res: ServerResponse, request: CompletionRequest, body: Json) {
+    if (this.#router.speaks(request.model, 'anthropic-count-tokens')) {
+      const { response } = await this.#router.forward({
+        model: request.model,
+        protocol: 'anthropic-count-tokens',
+        body,
+        stream: false,
+        headers: exchange.protocolHeaders,
+      });
+      const bytes = Buffer.from(response.whole!.text);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': bytes.length,
+        'x-request-id': exchange.id,
+      });
+      res.end(bytes);
+      return;
+    }
+    const count = await this.#router.countRequestTokens(request);
+    sendJson(res, 200, { input_tokens: count.inputTokens });
   }
 
   /** `POST /v1/embeddings`. */
@@ -201,6 +222,12 @@ export class GatewayService {
     checkModel(exchange.principal!, model);
   }
 
+  /** The body names a model whose every deployment speaks `protocol`: it will pass through untranslated. */
+  #passesThrough(body: unknown, protocol: 'openai-chat' | 'anthropic-messages'): boolean {
+    const model = isRecord(body) ? body.model : undefined;
+    return typeof model === 'string' && this.#models.has(model) && this.#router.speaks(model, protocol);
+  }
+
   #reserve(exchange: Exchange, reservation: Reservation): Promise<Reservation | undefined> {
     return reserve(this.#store, exchange.principal!, reservation);
   }
@@ -220,18 +247,19 @@ export class GatewayService {
       ? this.#cache.keyFor(this.#keyId(exchange), exchange.endpoint, native)
       : undefined;
     if (cacheKey && exchange.cacheControl?.read && (await this.#fromCache(exchange, res, cacheKey))) return;
+    exchange.pricedAs = this.#router.pricedAs(request.model!);
+    exchange.promptTokens = promptTokens(request);
     const reservation = await this.#reserve(
       exchange,
-      estimateChat(this.#keyId(exchange), exchange.id, request, this.#router.pricedAs(request.model!)),
+      estimateChat(this.#keyId(exchange), exchange.id, request, exchange.pricedAs, exchange.promptTokens),
     );
-    let entry: LedgerEntry | undefined;
     const store =
       cacheKey && exchange.cacheControl?.write
         ? (answer: CachedAnswer) => this.#cache!.set(cacheKey, answer)
         : undefined;
     try {
       if (this.#router.speaks(request.model, protocol === 'openai' ? 'openai-chat' : 'anthropic-messages')) {
-        entry = await passThroughAnswer(
+        await passThroughAnswer(
           this.#answering,
           exchange,
           res,
@@ -246,7 +274,7 @@ export class GatewayService {
       if (!stream) {
         const result = await this.#router.complete(request);
         answered(exchange, result.usage, result.route?.deployment);
-        entry = ledgerEntry(exchange);
+        exchange.complete = true;
         const text = JSON.stringify(
           protocol === 'openai'
             ? toOpenAIChat(result, request.model!)
@@ -256,9 +284,10 @@ export class GatewayService {
         await store?.({ kind: 'json', body: text });
         return;
       }
-      entry = await streamAnswer(this.#answering, exchange, res, protocol, request, includeUsage, store);
+      await streamAnswer(this.#answering, exchange, res, protocol, request, includeUsage, store);
     } finally {
-      await settle(this.#store, exchange.principal!, reservation, entry);
+      chargeCutShort(exchange);
+      await settle(this.#store, exchange.principal!, reservation, ledgerEntry(exchange));
     }
   }
 
@@ -357,6 +386,24 @@ export class GatewayService {
 }
 
 /** The Anthropic protocol headers a client sent (the API version it speaks, the betas it asks for). */
+/**
+ * The body read as the translation reads it, whose estimate of the prompt is the closer one; if translation
+ * could not carry it, read only as far as a pass-through needs (`passThroughCall`), for the provider to judge.
+ */
+function orPassThrough(
+  translated: () => { request: CompletionRequest; stream: boolean; includeUsage?: boolean },
+  protocol: Protocol,
+  body: unknown,
+): { request: CompletionRequest; stream: boolean; includeUsage: boolean } {
+  try {
+    const call = translated();
+    return { ...call, includeUsage: call.includeUsage ?? false };
+  } catch (error) {
+    if (!(error instanceof GatewayError) || error.status !== 400) throw error;
+    return passThroughCall(protocol, body);
+  }
+}
+
 function anthropicHeaders(req: IncomingMessage): Record<string, string> | undefined {
   const version = req.headers['anthropic-version'];
   const beta = req.headers['anthropic-beta'];

@@ -3,6 +3,7 @@
  * the client gets all of them at once in a 400 of its own protocol's shape.
  */
 import { isRecord } from '../spec/json.ts';
+import type { CompletionRequest } from '../spec/types.ts';
 import { GatewayError } from './errors.ts';
 
 export { isRecord, type Json } from '../spec/json.ts';
@@ -54,4 +55,34 @@ export function embeddingsRequest(body: unknown): {
     dimensions: typeof dimensions === 'number' ? dimensions : undefined,
     base64: body.encoding_format === 'base64',
   };
+}
+
+/**
+ * A body bound for a deployment of its own protocol, read only as far as the gateway needs it: the model,
+ * whether it streams, and a request to estimate its reservation from (the messages as their JSON, which
+ * over-counts a little). What the provider accepts is the provider's to judge: fields the translation cannot
+ * carry (`n`, audio parts, custom tools, …) pass through, and the provider's own 400 reaches the client.
+ */
+export function passThroughCall(
+  protocol: 'openai' | 'anthropic',
+  body: unknown,
+): { request: CompletionRequest; stream: boolean; includeUsage: boolean } {
+  const refuse = (message: string) =>
+    new GatewayError(400, 'invalid_request_error', `Invalid request: ${message}`);
+  if (!isRecord(body)) throw refuse('the body must be a JSON object');
+  if (typeof body.model !== 'string' || body.model === '') throw refuse('model: must be a non-empty string');
+  if (!Array.isArray(body.messages)) throw refuse('messages: must be an array');
+  // Inline media (base64 `data`, `data:` URLs) is not text: left out of the estimate.
+  const text = (value: unknown) =>
+    JSON.stringify(value, (key, item) =>
+      typeof item === 'string' && (key === 'data' || item.startsWith('data:')) ? '' : item,
+    ) ?? '';
+  const request: CompletionRequest = { model: body.model, prompt: text(body.messages) + text(body.system) };
+  if (Array.isArray(body.tools)) request.tools = body.tools as CompletionRequest['tools'];
+  const maxTokens = protocol === 'openai' ? (body.max_completion_tokens ?? body.max_tokens) : body.max_tokens;
+  const choices = protocol === 'openai' && Number.isSafeInteger(body.n) ? (body.n as number) : 1;
+  if (Number.isSafeInteger(maxTokens) && (maxTokens as number) > 0)
+    request.maxTokens = (maxTokens as number) * Math.max(1, choices);
+  const options = isRecord(body.stream_options) ? body.stream_options : {};
+  return { request, stream: body.stream === true, includeUsage: options.include_usage === true };
 }

@@ -75,8 +75,21 @@ async function startTogether(jobs: Job[]): Promise<ContendResult[]> {
   );
 }
 
-/** Two children race for the rpm and the budget of many keys; the parent checks what they were granted. */
+/**
+ * Races until the two processes met at some limit (on a busy machine one can be starved for a whole race,
+ * which proves nothing), at most three times; every race must keep every limit.
+ */
 async function race(t: TestContext, where: Where, store: GatewayStore): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const met = await raceOnce(t, where, store);
+    if (met > 0) return;
+    assert.ok(attempt < 3, 'the processes met at some limits');
+    t.diagnostic(`race ${attempt}: the processes never met at a limit; racing again`);
+  }
+}
+
+/** Two children race for the rpm and the budget of many keys; the parent checks what they were granted. */
+async function raceOnce(t: TestContext, where: Where, store: GatewayStore): Promise<number> {
   const rpmKeys: KeyRecord[] = [];
   const budgetKeys: KeyRecord[] = [];
   for (let i = 0; i < KEYS; i++) {
@@ -112,7 +125,6 @@ async function race(t: TestContext, where: Where, store: GatewayStore): Promise<
       `reached by both processes together; ${KEYS} budgets of ${budgetCalls} calls: ${over(budgetKeys, budgetCalls)} ` +
       `over, ${met(budgetKeys, budgetCalls)} reached together; ${one.attempts + two.attempts} calls in ${spanMs} ms`,
   );
-  assert.ok(met(rpmKeys, RPM) + met(budgetKeys, budgetCalls) > 0, 'the processes met at some limits');
   // How many calls each slice allows depends on the machine's speed; that no key ever passes its limit does not.
   for (const key of budgetKeys)
     assert.ok(granted(key) <= budgetCalls, `${key.name}: ${granted(key)} granted`);
@@ -133,6 +145,7 @@ async function race(t: TestContext, where: Where, store: GatewayStore): Promise<
       'the ledger sums to the spend',
     );
   }
+  return met(rpmKeys, RPM) + met(budgetKeys, budgetCalls);
 }
 
 describe('gateway state: two processes', () => {
