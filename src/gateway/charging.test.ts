@@ -2,7 +2,7 @@
  * What a key is charged, where a review found it wrong: a stream the client cut (or that broke) was charged
  * nothing, though the provider billed it; prompt-cache reads passed through were priced as fresh input;
  * count_tokens went past the key's rpm; a pass-through body the translation could not read was refused
- * though the provider would take it; and an image URL a client named was fetched from inside the gateway's
+ * though the provider would take it, while a translated one lost its logprobs silently; and an image URL a client named was fetched from inside the gateway's
  * network.
  */
 import assert from 'node:assert/strict';
@@ -189,7 +189,30 @@ describe('what reaches a provider counts against the key', () => {
   });
 });
 
-describe('pass-through takes what the provider takes', () => {
+describe('pass-through takes what the provider takes; translation refuses what it cannot carry', () => {
+  test('logprobs asked of a translated model are a 400 naming them, not an answer without them', async (t) => {
+    const { emulator, gateway } = await setUp(t);
+    const { key } = await createKey(gateway.url, { name: 'wants-logprobs' });
+    const before = emulator.requests.length;
+    const answer = await call(gateway.url, '/v1/chat/completions', {
+      key,
+      body: {
+        model: 'anthropic',
+        logprobs: true,
+        top_logprobs: 3,
+        messages: [{ role: 'user', content: 'hi' }],
+      },
+    });
+    assertErrorShape(answer, 'openai', 400, 'invalid_request_error');
+    assert.match(answer.json.error.message, /logprobs/);
+    assert.equal(emulator.requests.length, before, 'nothing reached a provider');
+    const passed = await call(gateway.url, '/v1/chat/completions', {
+      key,
+      body: { model: 'openai', logprobs: true, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    assert.equal(passed.status, 200, 'an OpenAI deployment takes them as they are');
+  });
+
   test('n: 2 reaches the OpenAI deployment as sent, rather than a 400 of the translation', async (t) => {
     const { emulator, gateway } = await setUp(t);
     const { key } = await createKey(gateway.url, { name: 'two-choices' });

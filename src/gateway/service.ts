@@ -23,7 +23,13 @@ import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, toOpenAIChat } from './openai-wire.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 import { GatewayTracer } from './tracing.ts';
-import { embeddingsRequest, isRecord, type Json, passThroughCall } from './validate-body.ts';
+import {
+  embeddingsRequest,
+  isRecord,
+  type Json,
+  passThroughCall,
+  refuseUntranslatable,
+} from './validate-body.ts';
 
 export interface ServiceSettings {
   bodyLimitBytes: number;
@@ -271,6 +277,7 @@ export class GatewayService {
         );
         return;
       }
+      refuseUntranslatable(protocol, native, request.model!);
       if (!stream) {
         const result = await this.#router.complete(request);
         answered(exchange, result.usage, result.route?.deployment);

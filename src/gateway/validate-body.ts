@@ -86,3 +86,39 @@ export function passThroughCall(
   const options = isRecord(body.stream_options) ? body.stream_options : {};
   return { request, stream: body.stream === true, includeUsage: options.include_usage === true };
 }
+
+/**
+ * Fields that change what the client gets back, which the conversation model cannot carry to a deployment of
+ * another protocol: dropping them would answer a different question (no logprobs where they were asked for,
+ * text where audio was). Sampling hints and metadata (`top_k`, `user`, `metadata`) are dropped instead.
+ */
+const UNTRANSLATABLE: Record<
+  'openai' | 'anthropic',
+  ReadonlyArray<[field: string, present: (value: unknown) => boolean]>
+> = {
+  openai: [
+    ['logprobs', (value) => value === true],
+    ['top_logprobs', (value) => value !== undefined && value !== null],
+    ['logit_bias', (value) => isRecord(value) && Object.keys(value).length > 0],
+    ['audio', (value) => value !== undefined && value !== null],
+    ['modalities', (value) => Array.isArray(value) && value.some((modality) => modality !== 'text')],
+  ],
+  anthropic: [
+    ['mcp_servers', (value) => Array.isArray(value) && value.length > 0],
+    ['container', (value) => value !== undefined && value !== null],
+  ],
+};
+
+/** A 400 naming the first field of `body` a translation for `model` would have to drop, if any. */
+export function refuseUntranslatable(protocol: 'openai' | 'anthropic', body: unknown, model: string): void {
+  if (!isRecord(body)) return;
+  for (const [field, present] of UNTRANSLATABLE[protocol]) {
+    if (present(body[field])) {
+      throw new GatewayError(
+        400,
+        'invalid_request_error',
+        `Invalid request: ${field}: not supported for "${model}", whose deployments do not all speak this protocol (the request would be translated, and ${field} cannot be carried)`,
+      );
+    }
+  }
+}
