@@ -4,7 +4,9 @@
  * one machine (`llmf serve --workers N`) share limits and budgets.
  *
  * `reserve` and `settle` are each one write transaction (`BEGIN IMMEDIATE`: the write lock is taken before
- * anything is read, so two processes never decide on the same counts). WAL journaling lets readers go on
+ * anything is read, so two processes never decide on the same counts); those asked for in one turn of the
+ * event loop share one commit, each in its own savepoint (a busy gateway writes the log once per turn, not
+ * twice per request), and each caller hears back once that commit is done. WAL journaling lets readers go on
  * while one process writes; with `synchronous = NORMAL` a process killed at any point (even `kill -9`)
  * leaves every committed transaction in the file, while an OS crash or power cut may lose the last few
  * (never corrupt the file). A writer waits for another's lock up to `busy_timeout`, blocking its event loop
@@ -73,6 +75,12 @@ export class SqliteGatewayStore implements GatewayStore {
   readonly #db: Database;
   readonly #statements: Record<keyof typeof STATEMENTS, Statement>;
   readonly #reservationTtlMs: number;
+  /** Write transactions waiting for this turn's commit. */
+  #queued: Array<{
+    body: () => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }> = [];
 
   private constructor(path: string, sqlite: Sqlite, options: SqliteGatewayStoreOptions) {
     this.#reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
@@ -117,17 +125,59 @@ export class SqliteGatewayStore implements GatewayStore {
     }
   }
 
-  /** Runs `body` in one write transaction: all of it is committed, or none. */
-  #transaction<T>(body: () => T): T {
-    this.#statements.begin.run();
+  /**
+   * Runs `body` in a write transaction: all of it is committed, or none. The bodies asked for in one turn of
+   * the event loop are committed together, in the order asked, each in a savepoint so that one that throws
+   * undoes only itself; every promise settles once the commit is done.
+   */
+  #transaction<T>(body: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#queued.length === 0) setImmediate(() => this.#commitQueued());
+      this.#queued.push({ body, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  #commitQueued(): void {
+    const queued = this.#queued;
+    if (queued.length === 0) return;
+    this.#queued = [];
+    const s = this.#statements;
+    const alone = queued.length === 1;
+    const outcomes: Array<{ value?: unknown; error?: unknown; failed: boolean }> = [];
     try {
-      const result = body();
-      this.#statements.commit.run();
-      return result;
+      s.begin.run();
+      for (const { body } of queued) {
+        if (alone) {
+          outcomes.push({ value: body(), failed: false });
+          continue;
+        }
+        s.savepoint.run();
+        try {
+          outcomes.push({ value: body(), failed: false });
+        } catch (error) {
+          // An error SQLite answers by rolling back the whole transaction (a full disk) fails them all.
+          if (!this.#db.isTransaction) throw error;
+          s.rollbackToSavepoint.run();
+          outcomes.push({ error, failed: true });
+        }
+        s.release.run();
+      }
+      s.commit.run();
     } catch (error) {
-      if (this.#db.isTransaction) this.#statements.rollback.run();
-      throw error;
+      // Nothing may escape: this runs from setImmediate, where a throw would end the process.
+      try {
+        if (this.#db.isOpen && this.#db.isTransaction) s.rollback.run();
+      } catch {
+        // A failed rollback leaves nothing committed either: every caller hears of the first error.
+      }
+      for (const { reject } of queued) reject(error);
+      return;
     }
+    queued.forEach(({ resolve, reject }, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.failed) reject(outcome.error);
+      else resolve(outcome.value);
+    });
   }
 
   async createKey(spec: KeySpec): Promise<{ record: KeyRecord; key: string }> {
@@ -230,7 +280,7 @@ export class SqliteGatewayStore implements GatewayStore {
     const windowed = record.rpm !== undefined || record.tpm !== undefined;
     const used = entry ? entry.inputTokens + entry.outputTokens : 0;
     const s = this.#statements;
-    this.#transaction(() => {
+    await this.#transaction(() => {
       s.deleteReservation.run(record.id, reservation.requestId);
       if (windowed && used !== reservation.tokens) {
         s.correctTokens.run(used - reservation.tokens, record.id, bucketOf(reservation.at));
@@ -283,6 +333,8 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    this.#commitQueued();
+    this.#db.close();
   }
 }
