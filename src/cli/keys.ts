@@ -88,7 +88,7 @@ export async function runKeysList(flags: KeysFlags, io: Io): Promise<void> {
         ? 'expired'
         : 'active';
     io.stdout.write(
-      `${key.id}\t${key.name}\t${key.prefix}…\t${state}${limits.length ? `\t${limits.join(' ')}` : ''}\n`,
+      `${key.id}\t${key.name}\t${key.prefix}\t${state}${limits.length ? `\t${limits.join(' ')}` : ''}\n`,
     );
   }
 }

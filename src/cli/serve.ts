@@ -79,7 +79,8 @@ async function runOne(
     const masterKey =
       shared.masterKey ?? io.env.LLMF_MASTER_KEY ?? `llmf-master-${randomBytes(18).toString('base64url')}`;
     const statePath = shared.statePath ?? join(mkdtempSync(join(tmpdir(), 'llmf-serve-')), 'gateway.sqlite');
-    if (!shared.emulatorUrl) emulator = await startEmulator();
+    // A server that runs for days must not keep every request it was sent (the emulator's test log).
+    if (!shared.emulatorUrl) emulator = await startEmulator({ recordRequests: false });
     const emulatorUrl = shared.emulatorUrl;
     const target = emulatorUrl
       ? { clientOptions: (provider: ProviderName) => emulatorClientOptions(emulatorUrl, provider) }
@@ -132,7 +133,7 @@ export async function runServe(flags: ServeFlags, io: Io): Promise<void> {
   let emulator: Emulator | undefined;
   const env: Record<string, string> = { LLMF_SERVE_WORKER: '1' };
   if (!flags.config) {
-    emulator = await startEmulator();
+    emulator = await startEmulator({ recordRequests: false });
     env.LLMF_SERVE_EMULATOR_URL = emulator.url;
     env.LLMF_SERVE_MASTER_KEY =
       io.env.LLMF_MASTER_KEY ?? `llmf-master-${randomBytes(18).toString('base64url')}`;

@@ -134,6 +134,18 @@ export class ProviderCore {
       response = await this.#send(prepared, context, call, native.stream, defaultTimeout);
       const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
+      if (!native.stream) {
+        const text = await response.text();
+        const json = parseJson(text, callContext, response.status);
+        return {
+          status: response.status,
+          headers: response.headers,
+          body: once(Buffer.from(text)),
+          requestId: callContext.requestId,
+          whole: { text, json },
+          release: () => {},
+        };
+      }
       const open = response;
       response = undefined;
       return {
@@ -258,18 +270,7 @@ export class ProviderCore {
       response = await this.#send(prepared, context, call, false, defaultTimeoutMs);
       const callContext = this.#responseContext(context, response);
       if (response.status >= 300) throw await this.#errorFrom(response, callContext);
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (cause) {
-        throw invalidResponse(
-          callContext,
-          `returned a ${response.status} response that is not JSON (${text.length} bytes)`,
-          { body: text, cause },
-        );
-      }
-      return parse(body, callContext);
+      return parse(parseJson(await response.text(), callContext, response.status), callContext);
     } catch (caught) {
       throw this.scrub(isLLMError(caught) ? caught : this.#wrap(caught, context));
     } finally {
@@ -344,4 +345,20 @@ export class ProviderCore {
 /** The request's warnings first, then the response's. */
 function withWarnings(request: readonly Warning[], response: readonly Warning[] | undefined): Warning[] {
   return response ? [...request, ...response] : [...request];
+}
+
+/** A 2xx body as JSON, or an invalid-response error (retryable: another attempt may answer properly). */
+function parseJson(text: string, context: CallContext, status: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw invalidResponse(context, `returned a ${status} response that is not JSON (${text.length} bytes)`, {
+      body: text,
+      cause,
+    });
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }

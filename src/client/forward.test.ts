@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type Emulator, startEmulator } from '../emulator/index.ts';
-import { LLMRateLimitError, LLMUnsupportedError } from '../spec/errors.ts';
+import {
+  LLMInvalidResponseError,
+  LLMRateLimitError,
+  LLMTimeoutError,
+  LLMUnsupportedError,
+} from '../spec/errors.ts';
 import { LLMClientFactory } from './factory.ts';
 
 let emulator: Emulator;
@@ -90,6 +95,46 @@ test('a 429 before the response is retried; a persistent one is a typed error', 
     .catch((e: unknown) => e);
   assert.ok(error instanceof LLMRateLimitError);
   assert.equal(error.attempts, 2);
+});
+
+test('a whole answer is read inside the attempt: a broken one is retried, then a typed error', async () => {
+  // The first attempt's body is not JSON; the retry's is.
+  const body = { ...native, user: 'u-malformed-once' };
+  const client = factory.createClient('openai/gpt-4o-mini', {
+    ...emulator.clientOptions('openai'),
+    headers: { 'x-emulator-fault': 'malformed:1' },
+  });
+  const response = await client.forward({ protocol: 'openai-chat', body, stream: false });
+  assert.ok(response.whole, 'a whole answer comes back read');
+  assert.equal((response.whole.json as { object: string }).object, 'chat.completion');
+  assert.equal(await read(response.body), response.whole.text);
+  const always = factory.createClient('openai/gpt-4o-mini', {
+    ...emulator.clientOptions('openai'),
+    headers: { 'x-emulator-fault': 'malformed' },
+    maxRetries: 1,
+  });
+  const error = await always
+    .forward({ protocol: 'openai-chat', body, stream: false })
+    .catch((e: unknown) => e);
+  assert.ok(error instanceof LLMInvalidResponseError, String(error));
+  assert.equal(error.attempts, 2);
+});
+
+test('a whole generation that stalls is not retried (it would be billed twice), as a completion', async () => {
+  const client = factory.createClient('openai/gpt-4o-mini', {
+    ...emulator.clientOptions('openai'),
+    headers: { 'x-emulator-fault': 'stall' },
+    timeoutMs: 300,
+    streamIdleTimeoutMs: 200,
+    maxRetries: 2,
+  });
+  const before = emulator.requests.length;
+  const error = await client
+    .forward({ protocol: 'openai-chat', body: { ...native, user: 'u-stall' }, stream: false })
+    .catch((e: unknown) => e);
+  assert.ok(error instanceof LLMTimeoutError, String(error));
+  assert.match(error.message, /not retried/);
+  assert.equal(emulator.requests.length - before, 1);
 });
 
 test('a protocol the provider does not speak is refused before sending', async () => {

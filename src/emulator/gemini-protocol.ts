@@ -268,10 +268,18 @@ async function embed(exchange: Exchange, body: Json, model: string, single: bool
       return;
     }
     const wanted = isRecord(request) ? request.outputDimensionality : undefined;
-    const dimensions =
-      typeof wanted === 'number' && Number.isInteger(wanted) && wanted > 0
-        ? wanted
-        : geminiEmbeddingDimension(model);
+    const native = geminiEmbeddingDimension(model);
+    // Vectors can be shortened, never lengthened (a huge value made a vector of gigabytes here).
+    if (typeof wanted === 'number' && (!Number.isInteger(wanted) || wanted < 1 || wanted > native)) {
+      const field = single ? 'output_dimensionality' : `requests[${i}].output_dimensionality`;
+      sendGoogleError(
+        exchange,
+        'INVALID_ARGUMENT',
+        `* ${field}: must be from 1 to ${native}, got ${wanted}\n`,
+      );
+      return;
+    }
+    const dimensions = typeof wanted === 'number' ? wanted : native;
     // Each task type gets its own vectors, as the model's do; none (or unspecified) the plain ones.
     const purpose =
       taskType === undefined || taskType === 'TASK_TYPE_UNSPECIFIED' ? undefined : String(taskType);

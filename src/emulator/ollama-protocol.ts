@@ -195,7 +195,13 @@ async function embed(exchange: Exchange, body: Json, model: string, legacy: bool
     return;
   }
   const requested = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : undefined;
-  const dimensions = requested ?? ollamaEmbeddingDimension(model);
+  const native = ollamaEmbeddingDimension(model);
+  // Vectors can be shortened, never lengthened (a huge value made a vector of gigabytes here).
+  if (requested !== undefined && (!Number.isInteger(requested) || requested > native)) {
+    sendOllamaError(exchange, 400, `dimensions must be between 1 and ${native}, got ${requested}`);
+    return;
+  }
+  const dimensions = requested ?? native;
   await wait(exchange.timing.latencyMs);
   const vectors = texts.map((text) => Array.from(embedText(text, dimensions)));
   const ended = process.hrtime.bigint();

@@ -302,7 +302,23 @@ async function embeddings(exchange: Exchange, body: Json, model: string, headers
     );
     return;
   }
-  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : embeddingDimension(model);
+  // A model's vectors can be shortened, never lengthened: a `dimensions` of 1e9 made a 4 GB vector here.
+  const native = embeddingDimension(model);
+  const dimensions = typeof body.dimensions === 'number' ? body.dimensions : native;
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > native) {
+    sendJson(
+      exchange,
+      400,
+      openaiError(
+        `Invalid 'dimensions': expected an integer from 1 to ${native} for ${model}, but got ${dimensions} instead.`,
+        'invalid_request_error',
+        'invalid_value',
+        'dimensions',
+      ),
+      headers,
+    );
+    return;
+  }
   const base64 = body.encoding_format === 'base64';
   await wait(exchange.timing.latencyMs);
   const data = texts.map((text, index) => {

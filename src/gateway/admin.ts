@@ -3,6 +3,7 @@
  * `GET /admin/keys`, `DELETE /admin/keys/:id`, `GET /admin/keys/:id/spend`. Bodies are checked field by field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../middleware/logging.ts';
 import type { KeyAuth } from './auth.ts';
 import { GatewayError, openAIErrorBody, toGatewayError } from './errors.ts';
 import { parseJson, presentedKey, readBody, sendJson } from './http.ts';
@@ -50,15 +51,17 @@ export class AdminApi {
   readonly #store: GatewayStore;
   readonly #auth: KeyAuth;
   readonly #bodyLimitBytes: number;
+  readonly #logger: Logger | undefined;
 
-  constructor(store: GatewayStore, auth: KeyAuth, bodyLimitBytes: number) {
+  constructor(store: GatewayStore, auth: KeyAuth, bodyLimitBytes: number, logger?: Logger) {
     this.#store = store;
     this.#auth = auth;
     this.#bodyLimitBytes = bodyLimitBytes;
+    this.#logger = logger;
   }
 
   create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return this.#handle(req, res, async () => {
+    return this.#handle(req, res, 'admin.keys.create', async () => {
       const spec = keySpecOf(parseJson(await readBody(req, this.#bodyLimitBytes)));
       const { record, key } = await this.#store.createKey(spec);
       sendJson(res, 201, { ...shown(record), key });
@@ -66,14 +69,14 @@ export class AdminApi {
   }
 
   list(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return this.#handle(req, res, async () => {
+    return this.#handle(req, res, 'admin.keys.list', async () => {
       const keys = await this.#store.listKeys();
       sendJson(res, 200, { object: 'list', data: keys.map(shown) });
     });
   }
 
   revoke(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    return this.#handle(req, res, async () => {
+    return this.#handle(req, res, 'admin.keys.revoke', async () => {
       if (!(await this.#store.revokeKey(id)))
         throw new GatewayError(404, 'not_found_error', `No key with id '${id}'`);
       this.#auth.forget(id);
@@ -82,17 +85,26 @@ export class AdminApi {
   }
 
   spend(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    return this.#handle(req, res, async () => {
+    return this.#handle(req, res, 'admin.keys.spend', async () => {
       const record = await this.#store.getKey(id);
       if (!record) throw new GatewayError(404, 'not_found_error', `No key with id '${id}'`);
       sendJson(res, 200, await this.#store.spend(record, Date.now()));
     });
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, body: () => Promise<void>): Promise<void> {
+  /** Checks the master key, runs `body`, answers an error in OpenAI's shape, and logs an access line. */
+  async #handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: string,
+    body: () => Promise<void>,
+  ): Promise<void> {
+    const started = performance.now();
+    let master = false;
     try {
       const key = presentedKey(req);
-      if (!key || !this.#auth.isMaster(key)) {
+      master = key !== undefined && this.#auth.isMaster(key);
+      if (!key || !master) {
         if (!key)
           throw new GatewayError(
             401,
@@ -106,6 +118,17 @@ export class AdminApi {
       const failure = toGatewayError(error);
       sendJson(res, failure.status, openAIErrorBody(failure), failure.headers());
       if (!req.complete) req.resume();
+    } finally {
+      // Who administered keys, and how it went: never the key.
+      this.#logger?.info(
+        {
+          endpoint,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+          key: master ? 'master' : 'anonymous',
+        },
+        'request',
+      );
     }
   }
 }

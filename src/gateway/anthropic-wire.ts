@@ -129,8 +129,12 @@ function messagesOf(value: unknown, issues: BodyIssue[]): ChatMessage[] {
             type: 'reasoning',
             text: text(block.thinking, `${blockAt}.thinking`, issues),
           };
+          // Claude's signature, whether Anthropic or Bedrock answered the turn it came from.
           if (typeof block.signature === 'string' && block.signature)
-            part.providerMetadata = { anthropic: { signature: block.signature } };
+            part.providerMetadata = {
+              anthropic: { signature: block.signature },
+              bedrock: { signature: block.signature },
+            };
           parts.push(part);
         } else if (block.type === 'redacted_thinking') {
           parts.push({
@@ -318,13 +322,27 @@ function wireBlock(part: AssistantContentPart): Json | undefined {
     }
     return { type: 'tool_use', id: part.id, name: part.name, input };
   }
-  const own = part.providerMetadata?.anthropic;
-  if (typeof own?.redactedData === 'string') return { type: 'redacted_thinking', data: own.redactedData };
-  return {
-    type: 'thinking',
-    thinking: part.text,
-    signature: typeof own?.signature === 'string' ? own.signature : '',
-  };
+  const { redacted, signature } = claudeState(part);
+  if (redacted !== undefined) return { type: 'redacted_thinking', data: redacted };
+  return { type: 'thinking', thinking: part.text, signature: signature ?? '' };
+}
+
+/**
+ * A reasoning part's Claude state: its signature whether Anthropic or Claude on Bedrock signed it (the same
+ * string in both APIs); redacted thinking only as Anthropic's (Bedrock's is bytes, whose relation to
+ * Anthropic's string is not documented, so it is not carried across).
+ */
+function claudeState(part: AssistantContentPart): { signature?: string; redacted?: string } {
+  const anthropic = part.providerMetadata?.anthropic;
+  const bedrock = part.providerMetadata?.bedrock;
+  const pick = (...values: unknown[]) =>
+    values.find((value): value is string => typeof value === 'string' && value !== '');
+  const state: { signature?: string; redacted?: string } = {};
+  const signature = pick(anthropic?.signature, bedrock?.signature);
+  const redacted = pick(anthropic?.redactedData);
+  if (signature !== undefined) state.signature = signature;
+  if (redacted !== undefined) state.redacted = redacted;
+  return state;
 }
 
 function wireUsage(usage: CompletionResult['usage']): Json {
@@ -362,6 +380,10 @@ export class AnthropicEventWriter {
   /** The open block: its index and kind. */
   #block: { index: number; kind: 'text' | 'thinking' | 'tool_use'; call?: number } | undefined;
   #next = 0;
+  /** The index of each thinking block opened, in order. */
+  readonly #thinkingBlocks: number[] = [];
+  /** Thinking blocks whose signature was sent as it came. */
+  readonly #signed = new Set<number>();
 
   constructor(id: string, model: string, inputTokens = 0) {
     this.#id = id;
@@ -417,8 +439,23 @@ export class AnthropicEventWriter {
           })
         );
       case 'reasoning-delta':
-        if (this.#block?.kind !== 'thinking')
+        if (event.signature !== undefined) {
+          // Its block's last delta, before the block closes, as Anthropic sends it.
+          if (this.#block?.kind !== 'thinking') return out;
+          this.#signed.add(this.#block.index);
+          return (
+            out +
+            sse('content_block_delta', {
+              type: 'content_block_delta',
+              index: this.#block.index,
+              delta: { type: 'signature_delta', signature: event.signature },
+            })
+          );
+        }
+        if (this.#block?.kind !== 'thinking') {
           out += this.#open('thinking', { type: 'thinking', thinking: '', signature: '' });
+          this.#thinkingBlocks.push(this.#block!.index);
+        }
         return (
           out +
           sse('content_block_delta', {
@@ -449,6 +486,7 @@ export class AnthropicEventWriter {
         return out;
       case 'finish':
         out += this.#close();
+        out += this.#signatures(event.message.content);
         out += sse('message_delta', {
           type: 'message_delta',
           delta: { stop_reason: STOP_REASON[event.finishReason], stop_sequence: null },
@@ -456,6 +494,28 @@ export class AnthropicEventWriter {
         });
         return out + sse('message_stop', { type: 'message_stop' });
     }
+  }
+
+  /**
+   * The signatures the stream did not carry (a provider whose stream parser gives none), from the finished
+   * message: a tool loop must send them back unaltered. Sent at the end, as `signature_delta`s to their
+   * blocks' indices (the SDKs apply a delta by index). Paired in order with the reasoning parts that have
+   * text (the blocks streamed); nothing is sent when the two do not pair up.
+   */
+  #signatures(parts: readonly AssistantContentPart[]): string {
+    const reasoning = parts.filter((part) => part.type === 'reasoning' && part.text !== '');
+    if (reasoning.length !== this.#thinkingBlocks.length) return '';
+    let out = '';
+    reasoning.forEach((part, order) => {
+      const { signature } = claudeState(part);
+      if (signature === undefined || this.#signed.has(this.#thinkingBlocks[order]!)) return;
+      out += sse('content_block_delta', {
+        type: 'content_block_delta',
+        index: this.#thinkingBlocks[order]!,
+        delta: { type: 'signature_delta', signature },
+      });
+    });
+    return out;
   }
 
   /** An error after the stream began: Anthropic's in-band `event: error`. */

@@ -5,6 +5,8 @@
  * budget with `Retry-After`, 400 malformed body, 502/503/504 upstream failures).
  */
 import { isLLMError, type LLMError } from '../spec/errors.ts';
+import { GatewayStateUnavailableError } from './state/errors.ts';
+import { UNAVAILABLE_RETRY_MS } from './state/limits.ts';
 
 /** What went wrong, independent of the protocol that reports it. */
 export type GatewayErrorKind =
@@ -27,15 +29,22 @@ export class GatewayError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** A stable machine code (`budget_exceeded`, `model_not_allowed`, …), in OpenAI's `code`. */
   readonly code: string | undefined;
+  /** The status an Anthropic client is answered with when it differs (529 for a provider that is overloaded). */
+  readonly anthropicStatus: number;
 
   constructor(
     status: number,
     kind: GatewayErrorKind,
     message: string,
-    options: { retryAfterMs?: number | undefined; code?: string | undefined } = {},
+    options: {
+      retryAfterMs?: number | undefined;
+      code?: string | undefined;
+      anthropicStatus?: number | undefined;
+    } = {},
   ) {
     super(message);
     this.status = status;
+    this.anthropicStatus = options.anthropicStatus ?? status;
     this.kind = kind;
     this.code = options.code;
     this.retryAfterSeconds =
@@ -70,7 +79,10 @@ export function fromLLMError(error: LLMError): GatewayError {
     case 'timeout':
       return new GatewayError(504, 'timeout_error', message, hint);
     case 'server_error':
-      return error.status === 503 || error.status === 529 || error.providerCode === 'overloaded_error'
+      if (error.status === 529 || error.providerCode === 'overloaded_error')
+        // Anthropic's own word for it (its SDK's OverloadedError); OpenAI's clients know 503.
+        return new GatewayError(503, 'overloaded_error', message, { ...hint, anthropicStatus: 529 });
+      return error.status === 503
         ? new GatewayError(503, 'overloaded_error', message, hint)
         : new GatewayError(502, 'upstream_error', message, hint);
     case 'authentication':
@@ -88,6 +100,13 @@ export function fromLLMError(error: LLMError): GatewayError {
 /** Any thrown value → a gateway error (a bug is a 500 that says nothing of its internals). */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  // The gateway's own state store, not the provider: a 503 to come back to, as a refused reservation is.
+  if (error instanceof GatewayStateUnavailableError) {
+    return new GatewayError(503, 'overloaded_error', error.message, {
+      retryAfterMs: UNAVAILABLE_RETRY_MS,
+      code: 'state_unavailable',
+    });
+  }
   if (isLLMError(error)) return fromLLMError(error);
   return new GatewayError(500, 'api_error', 'The gateway failed to handle this request');
 }
@@ -133,4 +152,9 @@ const ANTHROPIC_TYPE: Record<GatewayErrorKind, string> = {
 
 export function anthropicErrorBody(error: GatewayError): Record<string, unknown> {
   return { type: 'error', error: { type: ANTHROPIC_TYPE[error.kind], message: error.message } };
+}
+
+/** The error body of the protocol a path speaks: Anthropic's under `/v1/messages`, OpenAI's elsewhere. */
+export function errorBodyFor(path: string, error: GatewayError): Record<string, unknown> {
+  return path.startsWith('/v1/messages') ? anthropicErrorBody(error) : openAIErrorBody(error);
 }

@@ -365,7 +365,8 @@ export class OpenAIChunkWriter {
       case 'text-delta':
         return out + this.#chunk({ content: event.text });
       case 'reasoning-delta':
-        return out + this.#chunk({ reasoning_content: event.text });
+        // A signature alone has no place in a Chat Completions chunk.
+        return event.text === '' ? out : out + this.#chunk({ reasoning_content: event.text });
       case 'tool-call-delta': {
         const call: Json = { index: event.index, function: { arguments: event.argumentsDelta } };
         if (!this.#calls.has(event.index)) {

@@ -9,7 +9,7 @@ import { SseDecoder } from '../http/sse.ts';
 import { costOf } from '../pricing/pricing.ts';
 import { isRecord } from '../spec/json.ts';
 import type { ProviderName, Usage } from '../spec/types.ts';
-import { GatewayError } from './errors.ts';
+import { GatewayError, toGatewayError } from './errors.ts';
 
 export type PassThroughProtocol = 'openai' | 'anthropic';
 
@@ -44,27 +44,28 @@ export function priced(usage: Usage, provider: ProviderName, model: string, answ
   return usage;
 }
 
-/** Reads a whole body, failing (502) past `limitBytes`. */
-export async function readUpstream(
-  body: AsyncIterable<Uint8Array>,
-  limitBytes: number,
-  release: () => void,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limitBytes) {
-      release();
-      throw new GatewayError(
-        502,
-        'upstream_error',
-        `The provider's response is larger than ${limitBytes} bytes (upstreamMaxBytes)`,
-      );
-    }
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+/**
+ * What reading a passed-through body threw → the client's error. The body is undici's, unread by the
+ * library, so its failures are undici's own: silence past the deployment's `streamIdleTimeoutMs` is a 504,
+ * a connection that broke a 502 (not the 500 of a gateway bug).
+ */
+export function upstreamBodyError(error: unknown, provider: string): GatewayError {
+  // Ours, or the client going away (the gateway aborts the upstream then): as any other failure.
+  if (!(error instanceof Error) || error instanceof GatewayError || error.name === 'AbortError')
+    return toGatewayError(error);
+  const code = (error as { code?: unknown }).code;
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new GatewayError(
+      504,
+      'timeout_error',
+      `No data from ${provider} within the deployment's streamIdleTimeoutMs: its answer stopped midway`,
+    );
   }
-  return Buffer.concat(chunks, size);
+  return new GatewayError(
+    502,
+    'upstream_error',
+    `The connection to ${provider} failed midway through its answer${typeof code === 'string' ? ` (${code})` : ''}`,
+  );
 }
 
 /**
@@ -81,6 +82,10 @@ export class SseTap {
   usage: Usage | undefined;
   /** The model the provider says answered, when an event names it. */
   model: string | undefined;
+  /** The stream's end marker came (`[DONE]`, `message_stop`): the answer is whole. */
+  finished = false;
+  /** The provider sent an error event of its own (it reaches the client as it came). */
+  failed = false;
 
   constructor(protocol: PassThroughProtocol, keepUsageChunk: boolean, limitBytes: number) {
     this.#protocol = protocol;
@@ -110,7 +115,9 @@ export class SseTap {
 
   readonly #onFrame = (frame: { event: string; data: string }): void => {
     if (this.#protocol === 'openai') {
-      if (frame.data !== '[DONE]' && frame.data.includes('"usage"')) {
+      if (frame.data === '[DONE]') this.finished = true;
+      else if (ERROR_EVENT.test(frame.data)) this.failed = true;
+      else if (frame.data.includes('"usage"')) {
         const chunk = safeParse(frame.data);
         const usage = usageOf('openai', chunk);
         if (usage) this.usage = usage;
@@ -128,7 +135,9 @@ export class SseTap {
       this.#out += `data: ${frame.data}\n\n`;
       return;
     }
-    if (frame.event === 'message_start' || frame.event === 'message_delta') {
+    if (frame.event === 'message_stop') this.finished = true;
+    else if (frame.event === 'error') this.failed = true;
+    else if (frame.event === 'message_start' || frame.event === 'message_delta') {
       const event = safeParse(frame.data);
       const carrier = isRecord(event) ? (frame.event === 'message_start' ? event.message : event) : undefined;
       const usage = usageOf('anthropic', carrier);
@@ -150,6 +159,9 @@ export class SseTap {
     this.#out += `${frame.event === 'message' ? '' : `event: ${frame.event}\n`}data: ${frame.data}\n\n`;
   };
 }
+
+/** OpenAI's in-band error: an event whose data is `{"error": …}`. */
+const ERROR_EVENT = /^\{\s*"error"/;
 
 function safeParse(text: string): unknown {
   try {

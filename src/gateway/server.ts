@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../middleware/logging.ts';
 import { metricsText } from '../middleware/metrics.ts';
 import { createRouter, type Router } from '../router/router.ts';
@@ -12,8 +13,8 @@ import { AdminApi } from './admin.ts';
 import { KeyAuth } from './auth.ts';
 import { GatewayCache } from './cache.ts';
 import type { GatewayConfig } from './config.ts';
-import { GatewayError, openAIErrorBody } from './errors.ts';
-import { sendJson, sendText } from './http.ts';
+import { errorBodyFor, GatewayError, openAIErrorBody } from './errors.ts';
+import { answerUnparsable, requestPathOf, sendJson, sendText } from './http.ts';
 import { GatewayService } from './service.ts';
 import { openGatewayStore } from './state/index.ts';
 import type { GatewayStore } from './state/types.ts';
@@ -47,6 +48,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       : await openGatewayStore(config.state.path);
   const router = createRouter({
     ...config.router,
+    // Answers read by the deployments' clients (translated, not passed through) obey the same limit.
+    defaults: { maxResponseBytes: config.server.upstreamMaxBytes, ...config.router.defaults },
     metrics: true,
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -57,7 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     cache,
     tracing: Boolean(config.router.tracing),
   });
-  const admin = new AdminApi(store, auth, config.server.bodyLimitBytes);
+  const admin = new AdminApi(store, auth, config.server.bodyLimitBytes, options.logger);
 
   const routes = new Map<string, Handler>([
     ['POST /v1/chat/completions', (req, res) => service.chatCompletions(req, res)],
@@ -89,15 +92,35 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ]);
 
   const inFlight = new Set<ServerResponse>();
-  const server: Server = createServer((req, res) => {
+  // Node enforces the request and header timeouts only when it checks its connections (every 30 s by
+  // default): a shorter `requestTimeoutMs` would otherwise wait for that check.
+  const checking = {
+    connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.server.requestTimeoutMs / 4)),
+  };
+  /** The response in flight on each connection: what a parse error of its body belongs to. */
+  const answering = new WeakMap<Duplex, ServerResponse>();
+  const server: Server = createServer(checking, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
+    answering.set(req.socket, res);
     let handler = routes.get(`${req.method} ${path}`);
     let parameter: string | undefined;
     if (!handler) {
       const match = /^\/admin\/keys\/([^/]+)(\/spend)?$/.exec(path);
       if (match && (req.method === 'DELETE') === !match[2]) {
         handler = withId.get(`${req.method} /admin/keys/`);
-        parameter = decodeURIComponent(match[1]!);
+        try {
+          parameter = decodeURIComponent(match[1]!);
+        } catch {
+          // A broken escape (`%E0%A4%A`) throws here, outside every handler: it must not end the process.
+          req.resume();
+          const error = new GatewayError(
+            400,
+            'invalid_request_error',
+            'The key id in the path is not valid percent-encoding',
+          );
+          sendJson(res, error.status, openAIErrorBody(error));
+          return;
+        }
       }
     }
     if (!handler) {
@@ -106,7 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const error = known
         ? new GatewayError(405, 'invalid_request_error', `${req.method} is not allowed on ${path}`)
         : new GatewayError(404, 'not_found_error', `No route ${req.method} ${path} on this gateway`);
-      sendJson(res, error.status, openAIErrorBody(error));
+      sendJson(res, error.status, errorBodyFor(path, error));
       return;
     }
     inFlight.add(res);
@@ -116,6 +139,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendJson(res, 500, openAIErrorBody(new GatewayError(500, 'api_error', 'Internal error')));
       else res.destroy();
     });
+  });
+  server.on('clientError', (error: Error & { rawPacket?: Buffer }, socket) => {
+    const res = answering.get(socket);
+    const current = res && !res.writableFinished ? res : undefined;
+    const path = current ? (current.req.url ?? '/').split('?', 1)[0]! : requestPathOf(error.rawPacket);
+    answerUnparsable(error, socket, path, current?.headersSent === true);
   });
   server.requestTimeout = config.server.requestTimeoutMs;
   server.headersTimeout = Math.min(config.server.requestTimeoutMs, 60_000);

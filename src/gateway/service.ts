@@ -18,7 +18,7 @@ import { parseJson, presentedKey, readBody, SseResponse, sendJson } from './http
 import { estimateChat, estimateEmbeddings, reserve, settle } from './limits.ts';
 import { gatewayMetrics, recordRequest } from './metrics.ts';
 import { fromOpenAIChat, OpenAIChunkWriter, toOpenAIChat } from './openai-wire.ts';
-import { priced, readUpstream, SseTap, usageOf } from './pass-through.ts';
+import { priced, SseTap, upstreamBodyError, usageOf } from './pass-through.ts';
 import type { GatewayStore, LedgerEntry, Reservation } from './state/types.ts';
 import { GatewayTracer } from './tracing.ts';
 import { isRecord, type Json } from './validate-body.ts';
@@ -111,7 +111,7 @@ export class GatewayService {
           stream: false,
           headers: exchange.protocolHeaders,
         });
-        const bytes = await readUpstream(response.body, this.#settings.upstreamMaxBytes, response.release);
+        const bytes = Buffer.from(response.whole!.text);
         res.writeHead(200, {
           'content-type': 'application/json',
           'content-length': bytes.length,
@@ -153,6 +153,18 @@ export class GatewayService {
           400,
           'invalid_request_error',
           'Invalid request: model: must be a non-empty string',
+        );
+      }
+      const { dimensions } = body;
+      if (
+        dimensions !== undefined &&
+        dimensions !== null &&
+        !(Number.isSafeInteger(dimensions) && (dimensions as number) > 0)
+      ) {
+        throw new GatewayError(
+          400,
+          'invalid_request_error',
+          'Invalid request: dimensions: must be a positive integer',
         );
       }
       const model = body.model;
@@ -218,7 +230,8 @@ export class GatewayService {
         'invalid_request_error',
         'Invalid request: model: must be a non-empty string',
       );
-    exchange.model = model;
+    // Only a model this gateway serves names the request's metric series: any other string a client sends
+    // would be a new series, kept for the life of the process.
     if (!this.#models.has(model)) {
       throw new GatewayError(
         404,
@@ -229,6 +242,7 @@ export class GatewayService {
         },
       );
     }
+    exchange.model = model;
     checkModel(exchange.principal!, model);
   }
 
@@ -341,13 +355,17 @@ export class GatewayService {
       const headers: Record<string, string> = { 'x-request-id': exchange.id };
       if (response.requestId) headers['x-upstream-request-id'] = response.requestId;
       if (!stream) {
-        const bytes = await readUpstream(response.body, this.#settings.upstreamMaxBytes, response.release);
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(bytes.toString('utf8'));
-        } catch {
-          parsed = undefined;
+        // The library read the whole answer inside the attempt (a broken or non-JSON one fell back).
+        const whole = response.whole!;
+        const bytes = Buffer.from(whole.text);
+        if (bytes.length > this.#settings.upstreamMaxBytes) {
+          throw new GatewayError(
+            502,
+            'upstream_error',
+            `The provider's response is larger than ${this.#settings.upstreamMaxBytes} bytes (upstreamMaxBytes)`,
+          );
         }
+        const parsed = whole.json;
         const usage = usageOf(protocol, parsed);
         if (usage)
           this.#answered(
@@ -361,7 +379,7 @@ export class GatewayService {
           ...headers,
         });
         res.end(bytes);
-        if (store && usage) await store({ kind: 'json', body: bytes.toString('utf8') });
+        if (store && usage) await store({ kind: 'json', body: whole.text });
         return this.#ledger(exchange);
       }
       const sse = new SseResponse(res, headers);
@@ -375,10 +393,18 @@ export class GatewayService {
           await sse.write(tap.push(chunk as Uint8Array));
         }
         await sse.write(tap.end());
-        complete = !sse.closed;
+        // A stream that stops before its end marker, unless with an error of its own, is not a whole answer.
+        if (!sse.closed && !tap.finished && !tap.failed) {
+          throw new GatewayError(
+            502,
+            'upstream_error',
+            `${deployment.provider}'s stream ended before its answer did (no ${protocol === 'openai' ? '[DONE]' : 'message_stop'})`,
+          );
+        }
+        complete = !sse.closed && tap.finished;
       } catch (error) {
         // The provider's stream broke after it began: an in-band error, never a clean end.
-        const failure = toGatewayError(error);
+        const failure = upstreamBodyError(error, deployment.provider);
         exchange.status = failure.status;
         await sse.write(
           protocol === 'openai'
@@ -489,13 +515,13 @@ export class GatewayService {
       await (span ? span.within(() => handler(exchange, body)) : handler(exchange, body));
     } catch (error) {
       const failure = toGatewayError(error);
-      exchange.status = failure.status;
+      exchange.status = protocol === 'anthropic' ? failure.anthropicStatus : failure.status;
       if (failure.status >= 500)
         this.#logger?.error({ requestId: exchange.id, error: failure.message }, 'request failed');
       if (!res.headersSent) {
         sendJson(
           res,
-          failure.status,
+          exchange.status,
           protocol === 'openai' ? openAIErrorBody(failure) : anthropicErrorBody(failure),
           {
             ...failure.headers(),

@@ -241,6 +241,8 @@ function readText(response: Dispatcher.ResponseData, options: SendOptions): Prom
     );
   const declared = Number(response.headers['content-length']);
   if (declared > limitBytes) {
+    // Destroyed unread, undici's body emits an abort error: with no listener it would be an uncaught exception.
+    body.once('error', () => {});
     body.destroy();
     return Promise.reject(tooLarge());
   }

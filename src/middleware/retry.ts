@@ -16,7 +16,11 @@ export interface RetryObserver {
 }
 
 export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = {}): Middleware {
-  async function run<T>(call: CallInfo, attemptFn: (attempt: number) => Promise<T>): Promise<T> {
+  async function run<T>(
+    call: CallInfo,
+    attemptFn: (attempt: number) => Promise<T>,
+    operation = call.operation,
+  ): Promise<T> {
     const history: LLMError[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
@@ -24,7 +28,7 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
       } catch (error) {
         if (!isLLMError(error)) throw error;
         history.push(error);
-        const delay = retryDelayMs(error, attempt, policy, call.deadlineAt, call.operation);
+        const delay = retryDelayMs(error, attempt, policy, call.deadlineAt, operation);
         if (delay === undefined) throw finalizeError(error, attempt, history);
         observer.onRetry?.(call, error, attempt, delay);
         await sleep(delay, call.signal);
@@ -47,12 +51,21 @@ export function retryMiddleware(policy: RetryOptions, observer: RetryObserver = 
         call.attempt = attempt;
         return next(request, call);
       }),
-    // A native call is retried only until its response starts: what comes back is the caller's to read.
+    // A native call is retried until its response starts (a whole answer: until it is read); what comes
+    // back is the caller's. A generation's timeouts are held back as a completion's and a stream's are.
     forward: (native, call, next) =>
-      run(call, (attempt) => {
-        call.attempt = attempt;
-        return next(native, call);
-      }),
+      run(
+        call,
+        (attempt) => {
+          call.attempt = attempt;
+          return next(native, call);
+        },
+        native.protocol === 'openai-chat' || native.protocol === 'anthropic-messages'
+          ? native.stream
+            ? 'stream'
+            : 'complete'
+          : call.operation,
+      ),
     async *stream(request, call, next) {
       const history: LLMError[] = [];
       for (let attempt = 1; ; attempt++) {

@@ -138,6 +138,12 @@ export interface ForwardedResponse {
   body: AsyncIterable<Uint8Array>;
   /** The request id from the response headers, when given. */
   requestId?: string | undefined;
+  /**
+   * A whole (not streamed) answer, read and checked to be JSON inside the attempt, so that an answer that
+   * breaks, stalls or is not JSON after its headers is retried and falls back like any failed call: its text
+   * (also what `body` yields) and its parsed value.
+   */
+  whole?: { text: string; json: unknown } | undefined;
   /** Releases the connection (destroying an unread body). Idempotent. */
   release(): void;
 }

@@ -156,6 +156,12 @@ export interface TextDeltaEvent {
 export interface ReasoningDeltaEvent {
   type: 'reasoning-delta';
   text: string;
+  /**
+   * The reasoning block's signature (Anthropic's, and Claude's on Bedrock), when the provider has sent it:
+   * once per block, at its end, with empty `text`. The finished message carries it too; a stream re-written
+   * for another client (the gateway's Anthropic stream) needs it before the block closes.
+   */
+  signature?: string;
 }
 
 export interface ToolCallDeltaEvent {

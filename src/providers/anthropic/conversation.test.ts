@@ -299,6 +299,14 @@ describe('recorded thinking, refusals and structured output', () => {
       const thinking = events.map((event) => (event.type === 'reasoning-delta' ? event.text : '')).join('');
       assert.match(thinking, /^Let me solve this step by step:\n\n1\. First break down 27 \* 453/);
       assert.equal(text, '27 * 453 = 12,231');
+      // The signature as its own event where the stream sent it: before the text block began.
+      const signed = events.findIndex((event) => event.type === 'reasoning-delta' && event.signature);
+      assert.deepEqual(events[signed], {
+        type: 'reasoning-delta',
+        text: '',
+        signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds...',
+      });
+      assert.ok(signed < events.findIndex((event) => event.type === 'text-delta'));
       assert.deepEqual(finish.message.content, [
         {
           type: 'reasoning',

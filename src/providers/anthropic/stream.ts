@@ -135,7 +135,8 @@ export class AnthropicStreamParser implements StreamParser {
         this.#blocks.set(index, { type: 'thinking', partsBefore, hasArguments: false, complete: false });
         assembler.boundary();
         if (typeof block.thinking === 'string') assembler.addReasoning(block.thinking, out);
-        if (typeof block.signature === 'string' && block.signature) this.#signature(index, block.signature);
+        if (typeof block.signature === 'string' && block.signature)
+          this.#signature(index, block.signature, out);
         return;
       }
       case 'redacted_thinking':
@@ -173,7 +174,7 @@ export class AnthropicStreamParser implements StreamParser {
         if (delta.thinking) this.#assembler.addReasoning(delta.thinking, out);
         return;
       case 'signature_delta':
-        if (delta.signature) this.#signature(index, delta.signature);
+        if (delta.signature) this.#signature(index, delta.signature, out);
         return;
       case 'input_json_delta': {
         const block = this.#blocks.get(index);
@@ -188,11 +189,12 @@ export class AnthropicStreamParser implements StreamParser {
     }
   }
 
-  #signature(index: number, signature: string): void {
+  #signature(index: number, signature: string, out: StreamEvent[]): void {
     const block = this.#blocks.get(index);
     if (block?.type !== 'thinking') return;
     if (this.#assembler.parts.length > block.partsBefore) attachSignature(this.#assembler, signature);
     else this.#assembler.addOpaqueReasoning('anthropic', { signature });
+    out.push({ type: 'reasoning-delta', text: '', signature });
   }
 
   finish(): FinishEvent {

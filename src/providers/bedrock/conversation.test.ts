@@ -93,9 +93,15 @@ describe('recorded streams become parts, with tool-call events at contentBlockSt
       const reasoningDeltas = seen.filter((event) => event.type === 'reasoning-delta');
       assert.equal(reasoningDeltas.map((event) => event.text).join(''), thought);
       assert.ok(
-        reasoningDeltas.every((event) => event.text !== ''),
-        'no empty reasoning deltas',
+        reasoningDeltas.every((event) => (event.text !== '') !== (event.signature !== undefined)),
+        'text, or the signature alone',
       );
+      // The signature once, whole, as the block's last delta.
+      assert.deepEqual(
+        reasoningDeltas.filter((event) => event.signature !== undefined),
+        [{ type: 'reasoning-delta', text: '', signature }],
+      );
+      assert.equal(reasoningDeltas.at(-1)?.signature, signature);
       assert.equal(text, answer);
       assert.deepEqual(finish.message.content, [
         { type: 'reasoning', text: thought, providerMetadata: { bedrock: { signature } } },

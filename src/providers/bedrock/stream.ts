@@ -64,6 +64,9 @@ export class BedrockStreamParser implements StreamParser {
       case 'contentBlockStop': {
         const index = blockIndex(this.#json(frame));
         this.#assembler.endToolCall(index, out);
+        // A reasoning block's signature may come in pieces: it is whole at the block's end.
+        const signature = this.#reasoning.get(index)?.signature;
+        if (signature) out.push({ type: 'reasoning-delta', text: '', signature });
         return;
       }
       case 'messageStop': {
