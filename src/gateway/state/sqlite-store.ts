@@ -48,6 +48,7 @@ import {
   validateLedgerEntry,
   validateReservation,
 } from './validate.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 type Sqlite = typeof import('node:sqlite');
 type Database = import('node:sqlite').DatabaseSync;
@@ -56,7 +57,14 @@ type Statement = import('node:sqlite').StatementSync;
 export interface SqliteGatewayStoreOptions {
   /** How long a reservation holds budget when its call is never settled (a crashed process), in ms. Default 15 min. */
   reservationTtlMs?: number;
+  /**
+   * How large the write-ahead log may grow before writers are held back for a checkpoint that rewinds it, in
+   * bytes (the file is truncated back to this). Default 64 MiB. Checkpoints run on a worker thread.
+   */
+  walMaxBytes?: number;
 }
+
+const DEFAULT_WAL_MAX_BYTES = 64 * 2 ** 20;
 
 /** `node:sqlite`, or a configuration error that says which Node has it. */
 async function loadSqlite(): Promise<Sqlite> {
@@ -75,6 +83,9 @@ export class SqliteGatewayStore implements GatewayStore {
   readonly #db: Database;
   readonly #statements: Record<keyof typeof STATEMENTS, Statement>;
   readonly #reservationTtlMs: number;
+  readonly #checkpointer: WalCheckpointer | undefined;
+  /** True while the checkpointer rewinds the log: the queued transactions wait. */
+  #writesHeld = false;
   /** Write transactions waiting for this turn's commit. */
   #queued: Array<{
     body: () => unknown;
@@ -89,6 +100,28 @@ export class SqliteGatewayStore implements GatewayStore {
       // busy_timeout first: switching to WAL and creating the tables take locks that another process opening
       // the file at the same moment may hold.
       this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      if (path !== ':memory:') {
+        // Checkpoints move to a worker thread (wal-checkpointer.ts); back to SQLite's own if that fails.
+        const walMaxBytes = options.walMaxBytes ?? DEFAULT_WAL_MAX_BYTES;
+        if (!Number.isSafeInteger(walMaxBytes) || walMaxBytes <= 0) {
+          throw new LLMConfigurationError(
+            `walMaxBytes must be a positive whole number of bytes, not ${walMaxBytes}`,
+          );
+        }
+        this.#db.exec(`PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = ${walMaxBytes};`);
+        this.#checkpointer = new WalCheckpointer(path, walMaxBytes, {
+          hold: () => {
+            this.#writesHeld = true;
+          },
+          release: () => {
+            this.#writesHeld = false;
+            if (this.#queued.length > 0) setImmediate(() => this.#commitQueued());
+          },
+          failed: () => {
+            if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
+          },
+        });
+      }
       const version = (this.#db.prepare('PRAGMA user_version').get() as { user_version: number })
         .user_version;
       if (version > SCHEMA_VERSION) {
@@ -139,7 +172,7 @@ export class SqliteGatewayStore implements GatewayStore {
 
   #commitQueued(): void {
     const queued = this.#queued;
-    if (queued.length === 0) return;
+    if (queued.length === 0 || this.#writesHeld) return;
     this.#queued = [];
     const s = this.#statements;
     const alone = queued.length === 1;
@@ -163,6 +196,7 @@ export class SqliteGatewayStore implements GatewayStore {
         s.release.run();
       }
       s.commit.run();
+      this.#checkpointer?.committed();
     } catch (error) {
       // Nothing may escape: this runs from setImmediate, where a throw would end the process.
       try {
@@ -334,7 +368,9 @@ export class SqliteGatewayStore implements GatewayStore {
 
   async close(): Promise<void> {
     if (!this.#db.isOpen) return;
+    await this.#checkpointer?.close();
     this.#commitQueued();
-    this.#db.close();
+    // The last connection to close checkpoints what is left and removes the log.
+    if (this.#db.isOpen) this.#db.close();
   }
 }
