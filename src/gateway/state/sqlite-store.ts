@@ -84,6 +84,12 @@ export class SqliteGatewayStore implements GatewayStore {
   readonly #statements: Record<keyof typeof STATEMENTS, Statement>;
   readonly #reservationTtlMs: number;
   readonly #checkpointer: WalCheckpointer | undefined;
+  /**
+   * The second in which each key's expired window rows and reservation holds were last deleted. The sums
+   * leave them out anyway (they read the live seconds and unexpired holds only): deleting them is
+   * housekeeping, done once a second per key rather than on every call.
+   */
+  readonly #prunedAt = new Map<string, number>();
   /** True while the checkpointer rewinds the log: the queued transactions wait. */
   #writesHeld = false;
   /** Write transactions waiting for this turn's commit. */
@@ -269,14 +275,16 @@ export class SqliteGatewayStore implements GatewayStore {
       if (key.revoked_at !== null) return keyRefusal(record, at, key.revoked_at);
       const usage: Usage = { requests: 0, tokens: 0, spentNanos: 0, reservedNanos: 0 };
       const first = firstLiveBucket(at);
+      const prune = this.#prunedAt.get(record.id) !== bucketOf(at);
+      if (prune) this.#prunedAt.set(record.id, bucketOf(at));
       if (windowed) {
-        s.pruneWindow.run(record.id, first);
+        if (prune) s.pruneWindow.run(record.id, first);
         const sums = s.windowSums.get(record.id, first) as { requests: number; tokens: number };
         usage.requests = sums.requests;
         usage.tokens = sums.tokens;
       }
       if (budgeted) {
-        s.pruneReservations.run(record.id, at);
+        if (prune) s.pruneReservations.run(record.id, at);
         usage.reservedNanos = (s.reservedSum.get(record.id, at) as { reserved: number }).reserved;
         const totals = s.totals.get(record.id, periodAt(record.budgetPeriod, at).start) as Row | undefined;
         usage.spentNanos = (totals?.spent_nanos as number | undefined) ?? 0;
