@@ -54,6 +54,15 @@ type Sqlite = typeof import('node:sqlite');
 type Database = import('node:sqlite').DatabaseSync;
 type Statement = import('node:sqlite').StatementSync;
 
+/** The row `keyUsage` reads (only `revoked_at` when read by `revokedAt`). */
+interface KeyUsageRow {
+  revoked_at: number | null;
+  requests?: number;
+  tokens?: number;
+  reserved?: number;
+  spent_nanos?: number | null;
+}
+
 export interface SqliteGatewayStoreOptions {
   /** How long a reservation holds budget when its call is never settled (a crashed process), in ms. Default 15 min. */
   reservationTtlMs?: number;
@@ -270,25 +279,25 @@ export class SqliteGatewayStore implements GatewayStore {
     const { at } = reservation;
     const s = this.#statements;
     const decide = (): Refusal | undefined => {
-      const key = s.revokedAt.get(record.id) as { revoked_at: number | null } | undefined;
+      const first = firstLiveBucket(at);
+      if (this.#prunedAt.get(record.id) !== bucketOf(at)) {
+        this.#prunedAt.set(record.id, bucketOf(at));
+        if (windowed) s.pruneWindow.run(record.id, first);
+        if (budgeted) s.pruneReservations.run(record.id, at);
+      }
+      const key = (
+        windowed || budgeted
+          ? s.keyUsage.get(first, at, periodAt(record.budgetPeriod, at).start, record.id)
+          : s.revokedAt.get(record.id)
+      ) as KeyUsageRow | undefined;
       if (!key) return missingKeyRefusal(record);
       if (key.revoked_at !== null) return keyRefusal(record, at, key.revoked_at);
-      const usage: Usage = { requests: 0, tokens: 0, spentNanos: 0, reservedNanos: 0 };
-      const first = firstLiveBucket(at);
-      const prune = this.#prunedAt.get(record.id) !== bucketOf(at);
-      if (prune) this.#prunedAt.set(record.id, bucketOf(at));
-      if (windowed) {
-        if (prune) s.pruneWindow.run(record.id, first);
-        const sums = s.windowSums.get(record.id, first) as { requests: number; tokens: number };
-        usage.requests = sums.requests;
-        usage.tokens = sums.tokens;
-      }
-      if (budgeted) {
-        if (prune) s.pruneReservations.run(record.id, at);
-        usage.reservedNanos = (s.reservedSum.get(record.id, at) as { reserved: number }).reserved;
-        const totals = s.totals.get(record.id, periodAt(record.budgetPeriod, at).start) as Row | undefined;
-        usage.spentNanos = (totals?.spent_nanos as number | undefined) ?? 0;
-      }
+      const usage: Usage = {
+        requests: windowed ? key.requests! : 0,
+        tokens: windowed ? key.tokens! : 0,
+        spentNanos: budgeted ? (key.spent_nanos ?? 0) : 0,
+        reservedNanos: budgeted ? key.reserved! : 0,
+      };
       const reasons = brokenLimits(record, reservation, usage);
       if (reasons.length > 0) {
         const buckets = windowed ? (s.windowBuckets.all(record.id, first) as unknown as BucketCount[]) : [];
