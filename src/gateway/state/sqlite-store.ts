@@ -211,7 +211,6 @@ export class SqliteGatewayStore implements GatewayStore {
         s.release.run();
       }
       s.commit.run();
-      this.#checkpointer?.committed();
     } catch (error) {
       // Nothing may escape: this runs from setImmediate, where a throw would end the process.
       try {
@@ -222,6 +221,7 @@ export class SqliteGatewayStore implements GatewayStore {
       for (const { reject } of queued) reject(error);
       return;
     }
+    this.#checkpointer?.committed();
     queued.forEach(({ resolve, reject }, index) => {
       const outcome = outcomes[index]!;
       if (outcome.failed) reject(outcome.error);

@@ -73,12 +73,18 @@ export class WalCheckpointer {
     this.#hooks = hooks;
   }
 
-  /** Counts a commit; every `EVERY_COMMITS`, asks for a checkpoint unless one is still running. */
+  /** Counts a commit; every `EVERY_COMMITS`, asks for a checkpoint unless one is still running. Never throws. */
   committed(): void {
     if (++this.#commits < EVERY_COMMITS || this.#running || this.#closed) return;
     this.#commits = 0;
     this.#running = true;
-    this.#thread().postMessage('passive');
+    try {
+      this.#thread().postMessage('passive');
+    } catch (error) {
+      // A thread that cannot start (out of memory, say): the store checkpoints itself from now on.
+      this.#closed = true;
+      this.#hooks.failed(error);
+    }
   }
 
   /** The thread, started on the first checkpoint (a store that only reads never starts one). */
