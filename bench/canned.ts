@@ -104,3 +104,29 @@ export const LONG_LINE_TAIL = [
   STREAM_EVENTS.at(-2)!,
   STREAM_EVENTS.at(-1)!,
 ].join('');
+
+/**
+ * The same answer as Anthropic's Messages API sends it (shaped like test/fixtures/anthropic
+ * `messages.nonstream.text.claude-sonnet-4-5.json`): what the stub's `/anthropic/v1/messages` answers.
+ */
+export const ANTHROPIC_MESSAGE_BODY = `${JSON.stringify(
+  {
+    model: 'claude-sonnet-4-5-20250929',
+    id: 'msg_01BenchjxAP5ahtHKrrRdNBte',
+    type: 'message',
+    role: 'assistant',
+    content: [{ type: 'text', text: ANSWER }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: 31,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+      output_tokens: 45,
+      service_tier: 'standard',
+    },
+  },
+  null,
+  2,
+)}\n`;

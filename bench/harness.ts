@@ -94,7 +94,10 @@ export const NOISY_SHARE = 0.15;
  * Waits (within the run's budget) until other processes use at most NOISY_SHARE of the CPU, so a shared
  * machine's bursts of someone else's work land between measurements rather than inside them.
  */
-export async function waitForQuiet(harness: Harness, servers: readonly ServerProcess[] = []): Promise<void> {
+export async function waitForQuiet(
+  harness: Pick<Harness, 'log' | 'quietWaitLeftMs'>,
+  servers: readonly ServerProcess[] = [],
+): Promise<void> {
   let waitedMs = 0;
   for (;;) {
     const load = await otherLoadNow(servers);

@@ -168,6 +168,8 @@ export interface ServerProcess {
   pid: number;
   /** CPU the server process has used so far (user + system), ms; undefined where /proc is missing. */
   cpuMs(): number | undefined;
+  /** Its resident memory now and at its peak so far, bytes; undefined where /proc is missing. */
+  memory(): { rssBytes: number; peakRssBytes: number } | undefined;
   stop(): Promise<void>;
 }
 
@@ -180,6 +182,20 @@ function processCpuMs(pid: number): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+function processMemory(pid: number): { rssBytes: number; peakRssBytes: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    const rssBytes = kb('VmRSS') * 1024;
+    const peakRssBytes = kb('VmHWM') * 1024;
+    return Number.isFinite(rssBytes) && Number.isFinite(peakRssBytes)
+      ? { rssBytes, peakRssBytes }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -208,6 +224,7 @@ export function startServer(file: string, argument?: unknown): Promise<ServerPro
         url: (JSON.parse(line) as { url: string }).url,
         pid,
         cpuMs: () => processCpuMs(pid),
+        memory: () => processMemory(pid),
         stop: async () => {
           if (child.exitCode === null) child.kill('SIGTERM');
           await exited;

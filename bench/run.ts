@@ -6,7 +6,8 @@
  *   npm run bench -- --only=tokens     some of: completion, stream, stream-flushed, embeddings, tokens,
  *                                      cold-start, long-line (written to bench/.tmp/)
  *   npm run bench -- --only=router     a section another script keeps in bench/RESULTS.md (layers,
- *                                      router): measured and written in place, the rest left as it is
+ *                                      router, conversation, gateway): measured and written in place,
+ *                                      the rest left as it is
  *   npm run bench -- --ours=<file>     measure another build of the library as `ours` (its index.ts or
  *                                      index.js) for an A/B check of a change (written to bench/.tmp/)
  *
@@ -39,7 +40,12 @@ const BENCHMARKS = [
 ] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 /** Scripts that measure one concern and keep their own section of the report (between their markers). */
-const SECTIONS = { layers: 'layers.ts', router: 'router.ts', conversation: 'conversation.ts' } as const;
+const SECTIONS = {
+  layers: 'layers.ts',
+  router: 'router.ts',
+  conversation: 'conversation.ts',
+  gateway: 'gateway.ts',
+} as const;
 type SectionName = keyof typeof SECTIONS;
 
 const args = process.argv.slice(2);

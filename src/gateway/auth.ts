@@ -26,7 +26,11 @@ export class KeyAuth {
 
   /** True when `key` is the master key (constant time). */
   isMaster(key: string): boolean {
-    return this.#master !== undefined && timingSafeEqual(digest(key), this.#master);
+    return this.#isMasterDigest(digest(key));
+  }
+
+  #isMasterDigest(hashed: Buffer): boolean {
+    return this.#master !== undefined && timingSafeEqual(hashed, this.#master);
   }
 
   /** The caller, or a 401 that says what is wrong without saying whether a key exists. */
@@ -38,8 +42,10 @@ export class KeyAuth {
         'No API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`',
       );
     }
-    if (this.isMaster(key)) return { kind: 'master', name: 'master' };
-    const cacheKey = digest(key).toString('base64');
+    // One hash a request: it is compared with the master key's and names the key in the cache.
+    const hashed = digest(key);
+    if (this.#isMasterDigest(hashed)) return { kind: 'master', name: 'master' };
+    const cacheKey = hashed.toString('base64');
     let record = this.#cache.get(cacheKey)?.record;
     if (!record) {
       record = await this.#store.findKey(key);

@@ -49,6 +49,14 @@ export const DEFAULT_SERVER: ServerSettings = {
   keyCacheMs: 2_000,
 };
 
+/**
+ * Sockets a gateway keeps open at most to one provider's origin, unless a deployment's (or the `defaults`')
+ * `pool.connections` says otherwise. The library's default (128) suits one application; a gateway's upstream
+ * sockets follow its clients' requests in flight (one each, a fallback's or a hedge's more), and at 128 its
+ * 129th concurrent stream to a provider would wait, headers and all, for one of the first to end.
+ */
+export const GATEWAY_UPSTREAM_CONNECTIONS = 4096;
+
 const OWN_KEYS = ['masterKey', 'state', 'server', 'cache'] as const;
 
 const CACHE_FIELDS = ['ttlMs', 'shared', 'maxEntryBytes'] as const;
@@ -142,6 +150,14 @@ export function validateGatewayConfig(
     throw error;
   }
   router.state = routerState;
+  for (const deployment of router.deployments) {
+    const pool = {
+      connections: GATEWAY_UPSTREAM_CONNECTIONS,
+      ...router.defaults?.pool,
+      ...deployment.options?.pool,
+    };
+    deployment.options = { ...deployment.options, pool };
+  }
   const masterKey = document.masterKey ?? env.LLMF_MASTER_KEY;
   if (masterKey !== undefined && (typeof masterKey !== 'string' || masterKey.length < 16)) {
     fail(source, 'masterKey', 'expected a string of at least 16 characters');

@@ -73,6 +73,9 @@ export const STATEMENTS = {
   begin: 'BEGIN IMMEDIATE',
   commit: 'COMMIT',
   rollback: 'ROLLBACK',
+  savepoint: 'SAVEPOINT one_write',
+  release: 'RELEASE one_write',
+  rollbackToSavepoint: 'ROLLBACK TO one_write',
   insertKey: `INSERT INTO gateway_keys (id, hash, prefix, name, models, rpm, tpm, budget_usd, budget_period,
     expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   keyByHash: 'SELECT * FROM gateway_keys WHERE hash = ?',
@@ -81,8 +84,15 @@ export const STATEMENTS = {
   revoke: 'UPDATE gateway_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
   revokedAt: 'SELECT revoked_at FROM gateway_keys WHERE id = ?',
   pruneWindow: 'DELETE FROM gateway_window WHERE key_id = ? AND bucket < ?',
-  windowSums: `SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(tokens), 0) AS tokens
-    FROM gateway_window WHERE key_id = ? AND bucket >= ?`,
+  // What a reserve decides on, in one statement: the key's revocation, its live seconds' sums, the holds not
+  // yet expired and the period's spend (?1 first live second, ?2 now, ?3 period start, ?4 key id).
+  keyUsage: `SELECT k.revoked_at, w.requests, w.tokens,
+      (SELECT COALESCE(SUM(cost_nanos), 0) FROM gateway_reservations WHERE key_id = ?4 AND expires_at > ?2)
+        AS reserved,
+      (SELECT spent_nanos FROM gateway_spend WHERE key_id = ?4 AND period_start = ?3) AS spent_nanos
+    FROM gateway_keys k, (SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(tokens), 0) AS tokens
+      FROM gateway_window WHERE key_id = ?4 AND bucket >= ?1) w
+    WHERE k.id = ?4`,
   windowBuckets: 'SELECT bucket, requests, tokens FROM gateway_window WHERE key_id = ? AND bucket >= ?',
   countInWindow: `INSERT INTO gateway_window (key_id, bucket, requests, tokens) VALUES (?, ?, 1, ?)
     ON CONFLICT (key_id, bucket) DO UPDATE SET requests = requests + 1, tokens = tokens + excluded.tokens`,

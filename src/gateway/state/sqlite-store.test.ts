@@ -1,8 +1,10 @@
 /**
  * The SQLite store through the shared suite (a new file per test), plus what only a file has: it reopens with
- * everything in it, and refuses a file a newer version wrote.
+ * everything in it, refuses a file a newer version wrote, and commits the writes of one turn together with
+ * each one undone alone when it fails.
  */
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -61,5 +63,81 @@ describe('SQLite store: the file', () => {
       assert.match(error.message, /newer llm-factory \(schema 99/);
       return true;
     });
+  });
+});
+
+describe('SQLite store: the writes of one turn share a commit', () => {
+  test('a reservation refused by an error in the same turn as others leaves the others committed', async (t) => {
+    const path = join(await tempDir(t), 'batched.sqlite');
+    const store = await SqliteGatewayStore.open(path);
+    t.after(() => store.close());
+    const { record } = await store.createKey({ name: 'batched', rpm: 3, budgetUsd: 1 });
+    const first = reservationFor(record, { costUsd: 0.25 });
+    const last = reservationFor(record, { costUsd: 0.5 });
+    // Asked for in one turn: the second repeats the first's request id, which the store refuses by throwing.
+    const outcomes = await Promise.allSettled([
+      store.reserve(record, first),
+      store.reserve(record, { ...first, costUsd: 0.125 }),
+      store.reserve(record, last),
+    ]);
+    assert.deepEqual(outcomes[0], { status: 'fulfilled', value: undefined });
+    assert.equal(outcomes[1]?.status, 'rejected');
+    assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /request-/);
+    assert.deepEqual(outcomes[2], { status: 'fulfilled', value: undefined });
+    assert.equal((await store.spend(record, NOON)).reservedUsd, 0.75, 'both holds, not the refused one');
+    await store.close();
+
+    // Written to the file, not only held by this connection; and the window counted two requests of three.
+    const reopened = await SqliteGatewayStore.open(path);
+    t.after(() => reopened.close());
+    assert.equal((await reopened.spend(record, NOON)).reservedUsd, 0.75);
+    assert.equal(await reopened.reserve(record, reservationFor(record)), undefined, 'the third of 3 rpm');
+    assert.equal((await reopened.reserve(record, reservationFor(record)))?.reason, 'rpm');
+  });
+
+  test('closing with writes asked for but not yet committed commits them first', async (t) => {
+    const path = join(await tempDir(t), 'closing.sqlite');
+    const store = await SqliteGatewayStore.open(path);
+    const { record } = await store.createKey({ name: 'closing', budgetUsd: 1 });
+    const reservation = reservationFor(record, { costUsd: 0.25 });
+    const reserved = store.reserve(record, reservation);
+    await store.close();
+    assert.equal(await reserved, undefined);
+    const reopened = await SqliteGatewayStore.open(path);
+    t.after(() => reopened.close());
+    assert.equal((await reopened.spend(record, NOON)).reservedUsd, 0.25);
+  });
+
+  test('a write asked of a closed store is refused, and the process goes on', async (t) => {
+    const store = await SqliteGatewayStore.open(join(await tempDir(t), 'closed.sqlite'));
+    const { record } = await store.createKey({ name: 'closed', rpm: 5 });
+    await store.close();
+    await assert.rejects(store.reserve(record, reservationFor(record)));
+    await assert.rejects(store.settle(record, reservationFor(record), undefined));
+  });
+});
+
+describe('SQLite store: the write-ahead log, checkpointed off the serving thread', () => {
+  test('stays bounded under a long run of writes', async (t) => {
+    const path = join(await tempDir(t), 'checkpointed.sqlite');
+    const walMaxBytes = 256 * 1024;
+    const store = await SqliteGatewayStore.open(path, { walMaxBytes });
+    t.after(() => store.close());
+    const { record } = await store.createKey({ name: 'busy', rpm: 1_000_000, budgetUsd: 1_000_000 });
+    let largestBytes = 0;
+    // As the gateway writes: a few calls in flight, their reservations and settlements batched per turn.
+    const call = async () => {
+      const reservation = reservationFor(record, { costUsd: 0.001, tokens: 10 });
+      assert.equal(await store.reserve(record, reservation), undefined);
+      await store.settle(record, reservation, entryFor(record, reservation, { inputTokens: 5 }));
+    };
+    for (let round = 0; round < 2_000; round++) {
+      await Promise.all(Array.from({ length: 8 }, call));
+      largestBytes = Math.max(largestBytes, statSync(`${path}-wal`).size);
+    }
+    // Without checkpoints the log holds every one of the 4,000 commits (about 68 MB); checkpointed, its file
+    // stays within a few MB (commits go on while a passive checkpoint runs, and before its thread has started).
+    assert.ok(largestBytes < 8 * 2 ** 20, `the log reached ${largestBytes} bytes`);
+    assert.equal((await store.ledger(record.id, { limit: 20_000 })).length, 16_000);
   });
 });

@@ -4,7 +4,9 @@
  * one machine (`llmf serve --workers N`) share limits and budgets.
  *
  * `reserve` and `settle` are each one write transaction (`BEGIN IMMEDIATE`: the write lock is taken before
- * anything is read, so two processes never decide on the same counts). WAL journaling lets readers go on
+ * anything is read, so two processes never decide on the same counts); those asked for in one turn of the
+ * event loop share one commit, each in its own savepoint (a busy gateway writes the log once per turn, not
+ * twice per request), and each caller hears back once that commit is done. WAL journaling lets readers go on
  * while one process writes; with `synchronous = NORMAL` a process killed at any point (even `kill -9`)
  * leaves every committed transaction in the file, while an OS crash or power cut may lose the last few
  * (never corrupt the file). A writer waits for another's lock up to `busy_timeout`, blocking its event loop
@@ -46,15 +48,32 @@ import {
   validateLedgerEntry,
   validateReservation,
 } from './validate.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 type Sqlite = typeof import('node:sqlite');
 type Database = import('node:sqlite').DatabaseSync;
 type Statement = import('node:sqlite').StatementSync;
 
+/** The row `keyUsage` reads (only `revoked_at` when read by `revokedAt`). */
+interface KeyUsageRow {
+  revoked_at: number | null;
+  requests?: number;
+  tokens?: number;
+  reserved?: number;
+  spent_nanos?: number | null;
+}
+
 export interface SqliteGatewayStoreOptions {
   /** How long a reservation holds budget when its call is never settled (a crashed process), in ms. Default 15 min. */
   reservationTtlMs?: number;
+  /**
+   * How large the write-ahead log may grow before writers are held back for a checkpoint that rewinds it, in
+   * bytes (the file is truncated back to this). Default 64 MiB. Checkpoints run on a worker thread.
+   */
+  walMaxBytes?: number;
 }
+
+const DEFAULT_WAL_MAX_BYTES = 64 * 2 ** 20;
 
 /** `node:sqlite`, or a configuration error that says which Node has it. */
 async function loadSqlite(): Promise<Sqlite> {
@@ -73,6 +92,21 @@ export class SqliteGatewayStore implements GatewayStore {
   readonly #db: Database;
   readonly #statements: Record<keyof typeof STATEMENTS, Statement>;
   readonly #reservationTtlMs: number;
+  readonly #checkpointer: WalCheckpointer | undefined;
+  /**
+   * The second in which each key's expired window rows and reservation holds were last deleted. The sums
+   * leave them out anyway (they read the live seconds and unexpired holds only): deleting them is
+   * housekeeping, done once a second per key rather than on every call.
+   */
+  readonly #prunedAt = new Map<string, number>();
+  /** True while the checkpointer rewinds the log: the queued transactions wait. */
+  #writesHeld = false;
+  /** Write transactions waiting for this turn's commit. */
+  #queued: Array<{
+    body: () => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }> = [];
 
   private constructor(path: string, sqlite: Sqlite, options: SqliteGatewayStoreOptions) {
     this.#reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
@@ -81,6 +115,28 @@ export class SqliteGatewayStore implements GatewayStore {
       // busy_timeout first: switching to WAL and creating the tables take locks that another process opening
       // the file at the same moment may hold.
       this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      if (path !== ':memory:') {
+        // Checkpoints move to a worker thread (wal-checkpointer.ts); back to SQLite's own if that fails.
+        const walMaxBytes = options.walMaxBytes ?? DEFAULT_WAL_MAX_BYTES;
+        if (!Number.isSafeInteger(walMaxBytes) || walMaxBytes <= 0) {
+          throw new LLMConfigurationError(
+            `walMaxBytes must be a positive whole number of bytes, not ${walMaxBytes}`,
+          );
+        }
+        this.#db.exec(`PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = ${walMaxBytes};`);
+        this.#checkpointer = new WalCheckpointer(path, walMaxBytes, {
+          hold: () => {
+            this.#writesHeld = true;
+          },
+          release: () => {
+            this.#writesHeld = false;
+            if (this.#queued.length > 0) setImmediate(() => this.#commitQueued());
+          },
+          failed: () => {
+            if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
+          },
+        });
+      }
       const version = (this.#db.prepare('PRAGMA user_version').get() as { user_version: number })
         .user_version;
       if (version > SCHEMA_VERSION) {
@@ -117,17 +173,60 @@ export class SqliteGatewayStore implements GatewayStore {
     }
   }
 
-  /** Runs `body` in one write transaction: all of it is committed, or none. */
-  #transaction<T>(body: () => T): T {
-    this.#statements.begin.run();
+  /**
+   * Runs `body` in a write transaction: all of it is committed, or none. The bodies asked for in one turn of
+   * the event loop are committed together, in the order asked, each in a savepoint so that one that throws
+   * undoes only itself; every promise settles once the commit is done.
+   */
+  #transaction<T>(body: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#queued.length === 0) setImmediate(() => this.#commitQueued());
+      this.#queued.push({ body, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  #commitQueued(): void {
+    const queued = this.#queued;
+    if (queued.length === 0 || this.#writesHeld) return;
+    this.#queued = [];
+    const s = this.#statements;
+    const alone = queued.length === 1;
+    const outcomes: Array<{ value?: unknown; error?: unknown; failed: boolean }> = [];
     try {
-      const result = body();
-      this.#statements.commit.run();
-      return result;
+      s.begin.run();
+      for (const { body } of queued) {
+        if (alone) {
+          outcomes.push({ value: body(), failed: false });
+          continue;
+        }
+        s.savepoint.run();
+        try {
+          outcomes.push({ value: body(), failed: false });
+        } catch (error) {
+          // An error SQLite answers by rolling back the whole transaction (a full disk) fails them all.
+          if (!this.#db.isTransaction) throw error;
+          s.rollbackToSavepoint.run();
+          outcomes.push({ error, failed: true });
+        }
+        s.release.run();
+      }
+      s.commit.run();
     } catch (error) {
-      if (this.#db.isTransaction) this.#statements.rollback.run();
-      throw error;
+      // Nothing may escape: this runs from setImmediate, where a throw would end the process.
+      try {
+        if (this.#db.isOpen && this.#db.isTransaction) s.rollback.run();
+      } catch {
+        // A failed rollback leaves nothing committed either: every caller hears of the first error.
+      }
+      for (const { reject } of queued) reject(error);
+      return;
     }
+    this.#checkpointer?.committed();
+    queued.forEach(({ resolve, reject }, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.failed) reject(outcome.error);
+      else resolve(outcome.value);
+    });
   }
 
   async createKey(spec: KeySpec): Promise<{ record: KeyRecord; key: string }> {
@@ -180,23 +279,25 @@ export class SqliteGatewayStore implements GatewayStore {
     const { at } = reservation;
     const s = this.#statements;
     const decide = (): Refusal | undefined => {
-      const key = s.revokedAt.get(record.id) as { revoked_at: number | null } | undefined;
+      const first = firstLiveBucket(at);
+      if (this.#prunedAt.get(record.id) !== bucketOf(at)) {
+        this.#prunedAt.set(record.id, bucketOf(at));
+        if (windowed) s.pruneWindow.run(record.id, first);
+        if (budgeted) s.pruneReservations.run(record.id, at);
+      }
+      const key = (
+        windowed || budgeted
+          ? s.keyUsage.get(first, at, periodAt(record.budgetPeriod, at).start, record.id)
+          : s.revokedAt.get(record.id)
+      ) as KeyUsageRow | undefined;
       if (!key) return missingKeyRefusal(record);
       if (key.revoked_at !== null) return keyRefusal(record, at, key.revoked_at);
-      const usage: Usage = { requests: 0, tokens: 0, spentNanos: 0, reservedNanos: 0 };
-      const first = firstLiveBucket(at);
-      if (windowed) {
-        s.pruneWindow.run(record.id, first);
-        const sums = s.windowSums.get(record.id, first) as { requests: number; tokens: number };
-        usage.requests = sums.requests;
-        usage.tokens = sums.tokens;
-      }
-      if (budgeted) {
-        s.pruneReservations.run(record.id, at);
-        usage.reservedNanos = (s.reservedSum.get(record.id, at) as { reserved: number }).reserved;
-        const totals = s.totals.get(record.id, periodAt(record.budgetPeriod, at).start) as Row | undefined;
-        usage.spentNanos = (totals?.spent_nanos as number | undefined) ?? 0;
-      }
+      const usage: Usage = {
+        requests: windowed ? key.requests! : 0,
+        tokens: windowed ? key.tokens! : 0,
+        spentNanos: budgeted ? (key.spent_nanos ?? 0) : 0,
+        reservedNanos: budgeted ? key.reserved! : 0,
+      };
       const reasons = brokenLimits(record, reservation, usage);
       if (reasons.length > 0) {
         const buckets = windowed ? (s.windowBuckets.all(record.id, first) as unknown as BucketCount[]) : [];
@@ -230,7 +331,7 @@ export class SqliteGatewayStore implements GatewayStore {
     const windowed = record.rpm !== undefined || record.tpm !== undefined;
     const used = entry ? entry.inputTokens + entry.outputTokens : 0;
     const s = this.#statements;
-    this.#transaction(() => {
+    await this.#transaction(() => {
       s.deleteReservation.run(record.id, reservation.requestId);
       if (windowed && used !== reservation.tokens) {
         s.correctTokens.run(used - reservation.tokens, record.id, bucketOf(reservation.at));
@@ -283,6 +384,10 @@ export class SqliteGatewayStore implements GatewayStore {
   }
 
   async close(): Promise<void> {
+    if (!this.#db.isOpen) return;
+    await this.#checkpointer?.close();
+    this.#commitQueued();
+    // The last connection to close checkpoints what is left and removes the log.
     if (this.#db.isOpen) this.#db.close();
   }
 }
