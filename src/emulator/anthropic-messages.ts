@@ -12,7 +12,7 @@ import type { Json } from '../spec/json.ts';
 import { countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { blocksText } from './anthropic-conversation.ts';
 import { jsonText, type Plan, signReasoning, type Turn } from './conversation.ts';
-import { corruptBody, type Exchange, stallForever, startSse, wait, writeRaw } from './exchange.ts';
+import { corruptBody, type Exchange, pace, stallForever, startSse, wait, writeRaw } from './exchange.ts';
 import { shapeReply, streamPieces } from './replies.ts';
 
 /** What the emulated model says when the content-filter fault asks it to refuse. */
@@ -219,7 +219,7 @@ export async function sendAnthropicMessage(
     if (index === 0) writeRaw(exchange, sseEvent('ping', {}));
     for (const delta of deltas) {
       if (sent === 2 && (await interrupted(exchange, headers))) return;
-      if (sent > 0 && gap > 0) await wait(gap);
+      await pace(exchange, sent, gap);
       if (!writeRaw(exchange, sseEvent('content_block_delta', { index, delta }))) return;
       sent++;
     }

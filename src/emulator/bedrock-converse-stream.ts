@@ -11,7 +11,7 @@ import { createEventStreamCodec } from '../http/eventstream.ts';
 import type { Json } from '../spec/json.ts';
 import type { RenderedReply } from './bedrock-converse.ts';
 import { writeBytes } from './bedrock-exchange.ts';
-import { type Exchange, stallForever, wait } from './exchange.ts';
+import { type Exchange, pace, stallForever, wait } from './exchange.ts';
 import { streamPieces } from './replies.ts';
 
 const codec = createEventStreamCodec();
@@ -117,7 +117,7 @@ export async function writeConverseStream(
         exchange.res.end();
         return;
       }
-      if (sent > 0 && gap > 0) await wait(gap);
+      await pace(exchange, sent, gap);
       sent++;
     }
     if (!writeBytes(exchange, eventFrame(type, padded(payload, sent + JSON.stringify(payload).length))))

@@ -44,6 +44,26 @@ export function wait(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
+/**
+ * Between two deltas of a stream: the configured pace (`gapMs` after the first), and never faster than the
+ * client's socket takes them. A long answer sent as fast as possible would otherwise queue every frame in
+ * memory at once, and the kernel refuses to write that many pieces in one go (EINVAL), cutting the stream.
+ */
+export async function pace(exchange: Exchange, sent: number, gapMs: number): Promise<void> {
+  if (sent > 0 && gapMs > 0) await wait(gapMs);
+  const { res } = exchange;
+  if (!res.writableNeedDrain || res.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
 export function sendJson(
   exchange: Exchange,
   status: number,

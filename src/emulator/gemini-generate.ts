@@ -13,6 +13,7 @@ import {
   type Exchange,
   headerOf,
   nextRequestId,
+  pace,
   sendJson,
   stallForever,
   wait,
@@ -144,7 +145,7 @@ export async function generateContent(
       frames.error(googleError('INTERNAL', INTERNAL_MESSAGE));
       return;
     }
-    if (sent > 0 && gap > 0) await wait(gap);
+    await pace(exchange, sent, gap);
     const last = sent === chunks.length - 1;
     const chunk = {
       candidates: [candidateOf(chunks[sent]!, last)],

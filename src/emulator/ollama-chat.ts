@@ -9,7 +9,16 @@ import { createHash } from 'node:crypto';
 import { isRecord, type Json } from '../spec/json.ts';
 import { countOpenAIChatTokens, countOpenAITokens } from '../tokens/openai-tokenizer.ts';
 import { jsonText, planReply, type Turn } from './conversation.ts';
-import { corruptBody, type Exchange, headerOf, sendJson, stallForever, wait, writeRaw } from './exchange.ts';
+import {
+  corruptBody,
+  type Exchange,
+  headerOf,
+  pace,
+  sendJson,
+  stallForever,
+  wait,
+  writeRaw,
+} from './exchange.ts';
 import { formatError, OllamaRequestError, readOllamaTurn } from './ollama-conversation.ts';
 import { goJson, JSON_CONTENT_TYPE, modelInfo, sendOllamaError, sendOllamaJson } from './ollama-models.ts';
 import { baseReply, shapeReply, streamPieces } from './replies.ts';
@@ -210,7 +219,7 @@ export async function ollamaCompletion(exchange: Exchange, kind: Kind, body: Jso
       exchange.res.end();
       return;
     }
-    if (sent > 0 && gap > 0) await wait(gap);
+    await pace(exchange, sent, gap);
     if (!writeRaw(exchange, `${goJson({ model, created_at: createdAt(), ...line, done: false })}\n`)) return;
     sent++;
   }

@@ -12,6 +12,7 @@ import {
   corruptBody,
   type Exchange,
   headerOf,
+  pace,
   sendJson,
   stallForever,
   startSse,
@@ -221,7 +222,7 @@ export async function chat(
       exchange.res.end();
       return;
     }
-    if (sent > 0 && gap > 0) await wait(gap);
+    await pace(exchange, sent, gap);
     if (!writeRaw(exchange, chunk(delta))) return;
     sent++;
   }

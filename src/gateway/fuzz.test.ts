@@ -39,7 +39,8 @@ const LEAK_BAIT_PROMPTS = 16;
 /**
  * The memory bounds: after a GC, the heap may grow by 12 MB and the resident set by 48 MB over the measured
  * run. A gateway that kept each request's body, or a metric series per model name it was asked for, or the
- * emulator's log of every request, breaks them: the run sends more than twice the RSS bound in bodies.
+ * emulator's log of every request, breaks them: the run sends more than twice the RSS bound in bodies. (The
+ * allocator keeps what a burst took, so the warm-up sends the largest answers a case can draw first.)
  */
 const HEAP_GROWTH_BOUND_BYTES = 12 * 1024 * 1024;
 const RSS_GROWTH_BOUND_BYTES = 48 * 1024 * 1024;
@@ -134,6 +135,47 @@ async function sendLeakBait(gateway: FuzzGateway): Promise<number> {
   return sentBytes;
 }
 
+/**
+ * The largest answers a case can draw: a forced tool call whose one required field is named with a megabyte,
+ * streamed back as some 300,000 events, from each chat endpoint to a deployment of each protocol. Sent in
+ * the warm-up, they take the allocator to the high-water mark a random case may reach later.
+ */
+async function sendHugeAnswers(gateway: FuzzGateway): Promise<void> {
+  const headers = { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' };
+  const name = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(HUGE_STRING_BYTES / 27));
+  const parameters = { type: 'object', properties: {}, required: [name] };
+  const messages = [{ role: 'user', content: 'fill it in' }];
+  for (const model of ['openai', 'anthropic', 'bedrock']) {
+    const openai = {
+      model,
+      stream: true,
+      messages,
+      tool_choice: 'required',
+      tools: [{ type: 'function', function: { name: 'fill', parameters } }],
+    };
+    const anthropic = {
+      model,
+      stream: true,
+      max_tokens: 64,
+      messages,
+      tool_choice: { type: 'any' },
+      tools: [{ name: 'fill', input_schema: parameters }],
+    };
+    for (const [path, body] of [
+      ['/v1/chat/completions', openai],
+      ['/v1/messages', anthropic],
+    ] as const) {
+      const bytes = Buffer.from(JSON.stringify(body));
+      await check(
+        gateway,
+        `a megabyte of tool arguments from ${model}`,
+        outgoing(path, headers, bytes, false),
+        'success',
+      );
+    }
+  }
+}
+
 /** Every framing case over a raw socket, and a body past the limit from an ordinary keep-alive client. */
 async function sendFraming(gateway: FuzzGateway): Promise<number> {
   let sentBytes = 0;
@@ -202,6 +244,7 @@ test('bad input never crashes the gateway, never gets a 5xx, never hangs, and le
   }
   await sendFraming(gateway);
   await sendLeakBait(gateway);
+  await sendHugeAnswers(gateway);
   const baseline = await gateway.memory();
   let sentBytes = 0;
 
