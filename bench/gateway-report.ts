@@ -135,6 +135,18 @@ export function targetsMet(results: GatewayResults): GatewayTargetCheck[] {
       met: Number.isFinite(p99) ? p99 <= 2 : undefined,
     });
   }
+  const soak = results.soak;
+  const slope = soak ? soakSlope(soak) : undefined;
+  if (soak && slope !== undefined) {
+    // "No growth": over the second half, less than 16 MB a million requests (a leak of a few bytes a
+    // request, 10 or more, would show as that much).
+    const perMillionMb = (slope * 1e6) / MB;
+    checks.push({
+      target: `RSS through ${soak.requests.toLocaleString('en-US')} requests: no growth (slope over the second half < 16 MB per million)`,
+      measured: `${figure(perMillionMb)} MB per million`,
+      met: perMillionMb < 16,
+    });
+  }
   return checks;
 }
 

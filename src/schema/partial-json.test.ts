@@ -109,3 +109,16 @@ test('long strings and arrays assemble from many small pieces', () => {
   assert.equal(value.text.length, 500_000);
   assert.equal(value.items.length, 2_000);
 });
+
+test('a "__proto__" key is an own property, as JSON.parse makes it, never the prototype', () => {
+  // Found by the property test above (seed 711314270): `{"__proto__":false}` ended as `{}`.
+  for (const text of ['{"__proto__":false}', '{"a":{"__proto__":{"polluted":"yes"}},"b":"__proto__"}']) {
+    for (const sizes of [[1], [3], [text.length]]) {
+      const { parser, snapshots } = feed(text, sizes);
+      assert.deepEqual(parser.value, JSON.parse(text));
+      for (const snapshot of snapshots) assert.equal(Object.getPrototypeOf(snapshot), Object.prototype);
+      const inner = (parser.value as { a?: object }).a;
+      if (inner) assert.equal((inner as { polluted?: string }).polluted, undefined, 'not inherited');
+    }
+  }
+});

@@ -230,7 +230,7 @@ export class PartialJsonParser {
       return;
     }
     if (Array.isArray(frame.draft)) frame.draft.push(value);
-    else frame.draft[frame.key!] = value;
+    else setKey(frame.draft, frame.key!, value);
   }
 
   /** Replaces the value in the current slot (a string that grew). */
@@ -242,7 +242,7 @@ export class PartialJsonParser {
       return;
     }
     if (Array.isArray(frame.draft)) frame.draft[frame.draft.length - 1] = value;
-    else frame.draft[frame.key!] = value;
+    else setKey(frame.draft, frame.key!, value);
   }
 
   #afterValue(): void {
@@ -283,11 +283,11 @@ export class PartialJsonParser {
       if (depth === stack.length - 1) {
         if (this.#mode === Mode.String && !this.#stringIsKey) {
           if (Array.isArray(copy)) copy[copy.length - 1] = this.#string;
-          else copy[frame.key!] = this.#string;
+          else setKey(copy, frame.key!, this.#string);
         }
       } else if (hasChild) {
         if (Array.isArray(copy)) copy[copy.length - 1] = child;
-        else copy[frame.key!] = child;
+        else setKey(copy, frame.key!, child);
       }
       child = copy;
       hasChild = true;
@@ -306,3 +306,13 @@ const ESCAPES: Record<string, string> = {
   r: '\r',
   t: '\t',
 };
+
+/**
+ * Sets `key` as an own property, as JSON.parse does: a plain assignment of `__proto__` would set the
+ * object's prototype instead (dropping the value, or worse, taking an object's properties as inherited).
+ */
+function setKey(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  else object[key] = value;
+}
