@@ -117,7 +117,9 @@ export function tokensSection(tokens: TokensBenchmark): string {
         entry.tokens.toLocaleString('en-US'),
         entry.countsDigest === timing.countsDigest
           ? `yes (${entry.countsDigest})`
-          : `**no** (${entry.countsDigest})`,
+          : entry.ordinaryDigest !== undefined && entry.ordinaryDigest === timing.ordinaryDigest
+            ? `yes but for the ${Object.keys(entry.longRunCounts ?? {}).length} with a run of 128+ characters`
+            : `**no** (${entry.countsDigest})`,
       ];
     });
     parts.push(

@@ -27,6 +27,13 @@ export interface CorpusTiming {
   tokens: number;
   /** SHA-256 (16 hex) of every document's count in order: equal digests mean identical counts. */
   countsDigest: string;
+  /**
+   * The same over the documents with no run of `LONG_RUN_CHARS` characters of one kind (space or not): the
+   * documents our tokenizer counts whole, exactly. The others (base64 blobs, minified data) hold a pre-token
+   * it counts in parts (src/tokens/openai-tokenizer.ts, MAX_PRETOKEN_CHARS): their counts by index.
+   */
+  ordinaryDigest: string;
+  longRunCounts: Record<number, number>;
   /** CPU time of the counting (main) thread per timed pass, ms: immune to other processes' load. */
   passMs: number[];
   /** Wall time of the same passes, ms. */
@@ -42,6 +49,9 @@ export interface TokenizerMeasurement {
   corpora: CorpusTiming[];
   maxRssKb: number;
 }
+
+/** A run that can make a pre-token longer than `MAX_PRETOKEN_CHARS` (128): one kind of character, space or not. */
+const LONG_RUN = /\S{128,}|\s{128,}/;
 
 const job = JSON.parse(process.argv[2] ?? '{}') as TokenizerJob;
 const prose = proseCorpus();
@@ -95,6 +105,13 @@ for (const corpus of corpora) {
     fingerprint: corpus.fingerprint,
     tokens,
     countsDigest: createHash('sha256').update(counts.join(',')).digest('hex').slice(0, 16),
+    ordinaryDigest: createHash('sha256')
+      .update(counts.filter((_, i) => !LONG_RUN.test(corpus.documents[i]!)).join(','))
+      .digest('hex')
+      .slice(0, 16),
+    longRunCounts: Object.fromEntries(
+      counts.flatMap((count, i) => (LONG_RUN.test(corpus.documents[i]!) ? [[i, count]] : [])),
+    ),
     passMs,
     passWallMs,
     warmPassMs,

@@ -151,3 +151,36 @@ describe('SQLite store: the write-ahead log, checkpointed off the serving thread
     assert.equal((await store.ledger(record.id, { limit: 100_000 })).length, commits + 16_000);
   });
 });
+
+describe('SQLite store: the ledger is capped per key, the totals are not', () => {
+  test('past ledgerMaxEntries the oldest rows go; spend still counts every call', async (t) => {
+    const path = join(await tempDir(t), 'capped.sqlite');
+    const store = await SqliteGatewayStore.open(path, { ledgerMaxEntries: 50 });
+    t.after(() => store.close());
+    const { record } = await store.createKey({ name: 'chatty', budgetUsd: 100, budgetPeriod: 'day' });
+    const other = (await store.createKey({ name: 'quiet' })).record;
+    const requestIds: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const reservation = reservationFor(record, { costUsd: 0.001, tokens: 10 });
+      assert.equal(await store.reserve(record, reservation), undefined);
+      await store.settle(record, reservation, entryFor(record, reservation, { inputTokens: 5 }));
+      requestIds.push(reservation.requestId);
+    }
+    const quiet = reservationFor(other, { tokens: 10 });
+    await store.settle(other, quiet, entryFor(other, quiet, { inputTokens: 5 }));
+
+    const kept = await store.ledger(record.id, { limit: 1_000 });
+    assert.ok(kept.length >= 50 && kept.length <= 55, `${kept.length} rows kept`);
+    assert.deepEqual(
+      kept.map((entry) => entry.requestId),
+      requestIds.slice(-kept.length).reverse(),
+      'the newest rows, newest first',
+    );
+    assert.equal((await store.spend(record, Date.now())).requests, 300, 'the totals count every call');
+    assert.equal((await store.ledger(other.id)).length, 1, "another key's ledger is its own");
+    await assert.rejects(
+      SqliteGatewayStore.open(join(await tempDir(t), 'bad.sqlite'), { ledgerMaxEntries: 0 }),
+      /ledgerMaxEntries/,
+    );
+  });
+});

@@ -71,9 +71,15 @@ export interface SqliteGatewayStoreOptions {
    * bytes (the file is truncated back to this). Default 64 MiB. Checkpoints run on a worker thread.
    */
   walMaxBytes?: number;
+  /**
+   * Ledger rows kept per key; past it the oldest are deleted (approximately: checked every tenth of it, at
+   * most every 1,000 rows). Totals are kept whole. Default 100,000, as in Redis.
+   */
+  ledgerMaxEntries?: number;
 }
 
 const DEFAULT_WAL_MAX_BYTES = 64 * 2 ** 20;
+const DEFAULT_LEDGER_MAX_ENTRIES = 100_000;
 
 /** `node:sqlite`, or a configuration error that says which Node has it. */
 async function loadSqlite(): Promise<Sqlite> {
@@ -92,6 +98,9 @@ export class SqliteGatewayStore implements GatewayStore {
   readonly #db: Database;
   readonly #statements: Record<keyof typeof STATEMENTS, Statement>;
   readonly #reservationTtlMs: number;
+  readonly #ledgerMaxEntries: number;
+  /** Rows written per key since its ledger was last trimmed. */
+  readonly #sinceTrim = new Map<string, number>();
   readonly #checkpointer: WalCheckpointer | undefined;
   /**
    * The second in which each key's expired window rows and reservation holds were last deleted. The sums
@@ -110,6 +119,11 @@ export class SqliteGatewayStore implements GatewayStore {
 
   private constructor(path: string, sqlite: Sqlite, options: SqliteGatewayStoreOptions) {
     this.#reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+    const ledgerMax = options.ledgerMaxEntries ?? DEFAULT_LEDGER_MAX_ENTRIES;
+    if (!Number.isSafeInteger(ledgerMax) || ledgerMax < 1) {
+      throw new LLMConfigurationError(`ledgerMaxEntries must be a positive integer (got ${ledgerMax})`);
+    }
+    this.#ledgerMaxEntries = ledgerMax;
     this.#db = new sqlite.DatabaseSync(path);
     try {
       // busy_timeout first: switching to WAL and creating the tables take locks that another process opening
@@ -348,6 +362,7 @@ export class SqliteGatewayStore implements GatewayStore {
         costNanos,
         entry.requestId,
       );
+      this.#trimLedger(record.id);
       s.charge.run(
         record.id,
         periodAt(record.budgetPeriod, entry.at).start,
@@ -357,6 +372,18 @@ export class SqliteGatewayStore implements GatewayStore {
         costNanos === null ? 1 : 0,
       );
     });
+  }
+
+  /** Deletes the key's oldest ledger rows past `ledgerMaxEntries`, once every tenth of it (at most 1,000). */
+  #trimLedger(keyId: string): void {
+    const every = Math.max(1, Math.min(1_000, Math.floor(this.#ledgerMaxEntries / 10)));
+    const written = (this.#sinceTrim.get(keyId) ?? 0) + 1;
+    if (written < every) {
+      this.#sinceTrim.set(keyId, written);
+      return;
+    }
+    this.#sinceTrim.set(keyId, 0);
+    this.#statements.trimLedger.run(keyId, keyId, this.#ledgerMaxEntries - 1);
   }
 
   async spend(record: KeyRecord, now: number): Promise<KeySpend> {
