@@ -123,6 +123,9 @@ export function sendText(res: ServerResponse, status: number, body: string, cont
 }
 
 /** An SSE response: headers sent at once, writes that wait for the client to drain, and its going away noticed. */
+/** The responses that are SSE streams (what a shutdown tells, in band, that it cut them). */
+export const sseResponses = new WeakSet<ServerResponse>();
+
 export class SseResponse {
   readonly #res: ServerResponse;
   #closed = false;
@@ -133,6 +136,7 @@ export class SseResponse {
 
   constructor(res: ServerResponse, headers: Record<string, string> = {}) {
     this.#res = res;
+    sseResponses.add(res);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',

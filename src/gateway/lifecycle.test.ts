@@ -254,6 +254,10 @@ describe('graceful shutdown', () => {
     const { text, error } = await stream.rest;
     assert.ok(error, 'the client sees the stream broken, not a clean end');
     assert.doesNotMatch(text, /\[DONE\]/);
+    // Before the cut, an in-band error says why, in the stream's protocol.
+    const last = text.trimEnd().split('\n\n').at(-1) ?? '';
+    assert.match(last, /^data: \{"error":/, `the stream's last event: ${last}`);
+    assert.equal(JSON.parse(last.slice(6)).error.code, 'shutting_down');
   });
 });
 

@@ -13,8 +13,8 @@ import { AdminApi } from './admin.ts';
 import { KeyAuth } from './auth.ts';
 import { GatewayCache } from './cache.ts';
 import type { GatewayConfig } from './config.ts';
-import { errorBodyFor, GatewayError, openAIErrorBody } from './errors.ts';
-import { answerUnparsable, requestPathOf, sendJson, sendText } from './http.ts';
+import { anthropicErrorBody, errorBodyFor, GatewayError, openAIErrorBody } from './errors.ts';
+import { answerUnparsable, requestPathOf, sendJson, sendText, sseResponses } from './http.ts';
 import { GatewayService } from './service.ts';
 import { openGatewayStore } from './state/index.ts';
 import type { GatewayStore } from './state/types.ts';
@@ -184,6 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const deadline = Date.now() + config.server.drainTimeoutMs;
       while (inFlight.size > 0 && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 25));
+      if (endStreamsInBand(inFlight) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       for (const socket of sockets) socket.destroy();
       await router.close();
       await store.close();
@@ -193,4 +194,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   return { url: `http://${host}:${address.port}`, port: address.port, router, store, close };
+}
+
+/**
+ * Streams still open at the drain deadline get an in-band error in their protocol before their connection
+ * is cut, so that a client hears why its answer stopped (a bare reset reads as a network failure). Returns
+ * how many were told.
+ */
+function endStreamsInBand(inFlight: ReadonlySet<ServerResponse>): number {
+  const failure = new GatewayError(
+    503,
+    'overloaded_error',
+    'The gateway is shutting down: this answer was cut at its drain deadline (drainTimeoutMs); ask again',
+    { code: 'shutting_down' },
+  );
+  let told = 0;
+  for (const res of inFlight) {
+    if (!sseResponses.has(res) || res.writableEnded || res.destroyed) continue;
+    const anthropic = (res.req?.url ?? '').startsWith('/v1/messages');
+    res.write(
+      anthropic
+        ? `event: error\ndata: ${JSON.stringify(anthropicErrorBody(failure))}\n\n`
+        : `data: ${JSON.stringify(openAIErrorBody(failure))}\n\n`,
+    );
+    told++;
+  }
+  return told;
 }
