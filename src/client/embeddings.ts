@@ -92,21 +92,3 @@ export async function runSlidingWindow(
   if (failure !== undefined) throw failure;
   for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
 }
-
-/**
- * The batches' usage added up: undefined when one batch's response reported none (a partial sum would
- * under-count); a cost only when every batch was priced. No batches (no texts) cost nothing.
- */
-export function sumUsage(usages: ReadonlyArray<Usage | undefined>): Usage | undefined {
-  const total: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-  let costUsd: number | undefined = 0;
-  for (const usage of usages) {
-    if (!usage) return undefined;
-    total.inputTokens += usage.inputTokens;
-    total.outputTokens += usage.outputTokens;
-    total.totalTokens += usage.totalTokens;
-    costUsd = costUsd === undefined || usage.costUsd === undefined ? undefined : costUsd + usage.costUsd;
-  }
-  if (costUsd !== undefined) total.costUsd = costUsd;
-  return total;
-}

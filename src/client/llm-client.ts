@@ -32,13 +32,7 @@ import type {
   Usage,
 } from '../spec/types.ts';
 import { ProviderCore } from './core.ts';
-import {
-  planBatches,
-  runSlidingWindow,
-  sumUsage,
-  validateEmbeddingOptions,
-  validateTexts,
-} from './embeddings.ts';
+import { planBatches, runSlidingWindow, validateEmbeddingOptions, validateTexts } from './embeddings.ts';
 import { layersFor } from './layers.ts';
 import { hasUrlMedia, inlineMedia, type MediaDownloadOptions } from './media-download.ts';
 import type { ClientOptions } from './options.ts';
@@ -51,6 +45,7 @@ import {
   streamObject,
 } from './structured-output.ts';
 import { type RunToolsRequest, type RunToolsResult, runTools } from './tool-loop.ts';
+import { sumUsage } from './usage.ts';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_EMBEDDING_CONCURRENCY = 4;
@@ -250,7 +245,9 @@ export class LLMClient {
     }
     if (texts.length === 0) return { embeddings: [], usage: sumUsage([]), model };
     const vectors = new Array<number[]>(texts.length);
-    const usages: Array<Usage | undefined> = [];
+    // A batch whose response reported no count makes the whole call's usage unknown, not under-counted.
+    const usages: Usage[] = [];
+    let unreported = false;
     const batches = planBatches(texts, support.limits(model), options.batchSize, (text) =>
       this.#adapter.countTokens(text, model),
     );
@@ -262,14 +259,16 @@ export class LLMClient {
       async ({ start, end }) => {
         const result = await this.#chain.embed({ texts: texts.slice(start, end), model, options }, call);
         for (let i = 0; i < result.vectors.length; i++) vectors[start + i] = result.vectors[i]!;
-        usages.push(result.usage);
+        if (result.usage) usages.push(result.usage);
+        else unreported = true;
         done += end - start;
         options.onProgress?.(done, texts.length);
       },
       options.signal,
     );
-    const usage = sumUsage(usages);
-    return usage ? { embeddings: vectors, usage, model } : { embeddings: vectors, model };
+    return unreported
+      ? { embeddings: vectors, model }
+      : { embeddings: vectors, usage: sumUsage(usages), model };
   }
 
   /** Tokens in `text` for this client's model: exact for OpenAI encodings, an estimate elsewhere. */

@@ -13,6 +13,7 @@ import type { ChatMessage, ToolCall } from '../spec/messages.ts';
 import type { InferSchema, JsonSchema, SchemaInput, ToolDefinition } from '../spec/tools.ts';
 import type { CompletionRequest, CompletionResult, Usage } from '../spec/types.ts';
 import { jsonSchemaOf } from './conversation.ts';
+import { sumUsage } from './usage.ts';
 
 export interface ToolExecutionContext {
   toolCallId: string;
@@ -79,24 +80,6 @@ export interface ToolLoopTarget {
   complete(request: CompletionRequest): Promise<CompletionResult>;
 }
 
-function sumUsage(steps: readonly ToolStep[]): Usage {
-  const total: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-  let cost: number | undefined = 0;
-  for (const { result } of steps) {
-    const usage = result.usage;
-    total.inputTokens += usage.inputTokens;
-    total.outputTokens += usage.outputTokens;
-    total.totalTokens += usage.totalTokens;
-    if (usage.cachedInputTokens !== undefined)
-      total.cachedInputTokens = (total.cachedInputTokens ?? 0) + usage.cachedInputTokens;
-    if (usage.reasoningTokens !== undefined)
-      total.reasoningTokens = (total.reasoningTokens ?? 0) + usage.reasoningTokens;
-    cost = cost === undefined || usage.costUsd === undefined ? undefined : cost + usage.costUsd;
-  }
-  if (cost !== undefined) total.costUsd = cost;
-  return total;
-}
-
 function contentOf(output: unknown): string {
   if (typeof output === 'string') return output;
   if (output === undefined) return '';
@@ -141,7 +124,13 @@ export async function runTools(target: ToolLoopTarget, request: RunToolsRequest)
       const last: ToolStep = { result, toolResults: [] };
       steps.push(last);
       onStep?.(last);
-      return { text: result.text, result, steps, messages, usage: sumUsage(steps) };
+      return {
+        text: result.text,
+        result,
+        steps,
+        messages,
+        usage: sumUsage(steps.map((step) => step.result.usage)),
+      };
     }
     if (signal?.aborted) throw abortError(signal, { provider: result.provider, model: result.model });
     const context = (call: ToolCall): ToolExecutionContext => ({ toolCallId: call.id, signal, messages });
