@@ -6,7 +6,7 @@
 import { abortError } from '../http/abort.ts';
 import type { EmbeddingLimits } from '../providers/provider.ts';
 import { LLMBadRequestError } from '../spec/errors.ts';
-import { EMBEDDING_INPUT_TYPES, type EmbeddingOptions, type Usage } from '../spec/types.ts';
+import { EMBEDDING_INPUT_TYPES, type EmbeddingOptions } from '../spec/types.ts';
 
 export interface Batch {
   start: number;

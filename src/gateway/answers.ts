@@ -10,7 +10,7 @@ import type { Router } from '../router/router.ts';
 import type { CompletionRequest, StreamEvent } from '../spec/types.ts';
 import { AnthropicEventWriter } from './anthropic-answer.ts';
 import type { CachedAnswer } from './cache.ts';
-import { anthropicErrorBody, GatewayError, openAIErrorBody, toGatewayError } from './errors.ts';
+import { anthropicErrorBody, GatewayError, inBandError, openAIErrorBody, toGatewayError } from './errors.ts';
 import { answered, type Exchange, type Protocol } from './exchange.ts';
 import { SseResponse } from './http.ts';
 import { OpenAIChunkWriter } from './openai-wire.ts';
@@ -116,11 +116,7 @@ export async function passThroughAnswer(
       // The provider's stream broke after it began: an in-band error, never a clean end.
       const failure = upstreamBodyError(error, deployment.provider);
       exchange.status = failure.status;
-      await sse.write(
-        protocol === 'openai'
-          ? `data: ${JSON.stringify(openAIErrorBody(failure))}\n\n`
-          : `event: error\ndata: ${JSON.stringify(anthropicErrorBody(failure))}\n\n`,
-      );
+      await sse.write(inBandError(protocol, failure));
     } finally {
       response.release();
       sse.end();

@@ -158,3 +158,10 @@ export function anthropicErrorBody(error: GatewayError): Record<string, unknown>
 export function errorBodyFor(path: string, error: GatewayError): Record<string, unknown> {
   return path.startsWith('/v1/messages') ? anthropicErrorBody(error) : openAIErrorBody(error);
 }
+
+/** A failure after a stream began, as an event of the client's protocol: never a clean end. */
+export function inBandError(protocol: 'openai' | 'anthropic', error: GatewayError): string {
+  return protocol === 'openai'
+    ? `data: ${JSON.stringify(openAIErrorBody(error))}\n\n`
+    : `event: error\ndata: ${JSON.stringify(anthropicErrorBody(error))}\n\n`;
+}

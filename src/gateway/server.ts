@@ -13,7 +13,7 @@ import { AdminApi } from './admin.ts';
 import { KeyAuth } from './auth.ts';
 import { GatewayCache } from './cache.ts';
 import type { GatewayConfig } from './config.ts';
-import { anthropicErrorBody, errorBodyFor, GatewayError, openAIErrorBody } from './errors.ts';
+import { errorBodyFor, GatewayError, inBandError, openAIErrorBody } from './errors.ts';
 import { answerUnparsable, requestPathOf, sendJson, sendText, sseResponses } from './http.ts';
 import { GatewayService } from './service.ts';
 import { openGatewayStore } from './state/index.ts';
@@ -212,11 +212,7 @@ function endStreamsInBand(inFlight: ReadonlySet<ServerResponse>): number {
   for (const res of inFlight) {
     if (!sseResponses.has(res) || res.writableEnded || res.destroyed) continue;
     const anthropic = (res.req?.url ?? '').startsWith('/v1/messages');
-    res.write(
-      anthropic
-        ? `event: error\ndata: ${JSON.stringify(anthropicErrorBody(failure))}\n\n`
-        : `data: ${JSON.stringify(openAIErrorBody(failure))}\n\n`,
-    );
+    res.write(inBandError(anthropic ? 'anthropic' : 'openai', failure));
     told++;
   }
   return told;

@@ -30,9 +30,8 @@ export function embeddingsRequest(body: unknown): {
   dimensions: number | undefined;
   base64: boolean;
 } {
-  const refuse = (message: string) =>
-    new GatewayError(400, 'invalid_request_error', `Invalid request: ${message}`);
-  if (!isRecord(body)) throw refuse('the body must be a JSON object');
+  const refuse = (path: string, message: string) => invalidBody([{ path, message }]);
+  if (!isRecord(body)) throw refuse('', 'the body must be a JSON object');
   const { input, model, dimensions } = body;
   const texts =
     typeof input === 'string'
@@ -40,14 +39,14 @@ export function embeddingsRequest(body: unknown): {
       : Array.isArray(input) && input.every((text) => typeof text === 'string')
         ? (input as string[])
         : undefined;
-  if (!texts || texts.length === 0) throw refuse('input: must be a string or a non-empty array of strings');
-  if (typeof model !== 'string' || model === '') throw refuse('model: must be a non-empty string');
+  if (!texts || texts.length === 0) throw refuse('input', 'must be a string or a non-empty array of strings');
+  if (typeof model !== 'string' || model === '') throw refuse('model', 'must be a non-empty string');
   if (
     dimensions !== undefined &&
     dimensions !== null &&
     !(Number.isSafeInteger(dimensions) && (dimensions as number) > 0)
   ) {
-    throw refuse('dimensions: must be a positive integer');
+    throw refuse('dimensions', 'must be a positive integer');
   }
   return {
     texts,
@@ -67,11 +66,11 @@ export function passThroughCall(
   protocol: 'openai' | 'anthropic',
   body: unknown,
 ): { request: CompletionRequest; stream: boolean; includeUsage: boolean } {
-  const refuse = (message: string) =>
-    new GatewayError(400, 'invalid_request_error', `Invalid request: ${message}`);
-  if (!isRecord(body)) throw refuse('the body must be a JSON object');
-  if (typeof body.model !== 'string' || body.model === '') throw refuse('model: must be a non-empty string');
-  if (!Array.isArray(body.messages)) throw refuse('messages: must be an array');
+  const refuse = (path: string, message: string) => invalidBody([{ path, message }]);
+  if (!isRecord(body)) throw refuse('', 'the body must be a JSON object');
+  if (typeof body.model !== 'string' || body.model === '')
+    throw refuse('model', 'must be a non-empty string');
+  if (!Array.isArray(body.messages)) throw refuse('messages', 'must be an array');
   // Inline media (base64 `data`, `data:` URLs) is not text: left out of the estimate.
   const text = (value: unknown) =>
     JSON.stringify(value, (key, item) =>
