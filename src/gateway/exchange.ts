@@ -2,9 +2,9 @@
  * One request's bookkeeping as it passes through the gateway: who asked, which model and deployment, the
  * usage the provider reported; what the metric, the access-log line and the key's ledger row are made of.
  */
-import { costOf } from '../pricing/pricing.ts';
 import type { ProviderName, Usage } from '../spec/types.ts';
 import type { Principal } from './auth.ts';
+import { priced } from './pass-through.ts';
 import type { LedgerEntry } from './state/types.ts';
 
 /** The protocol a client speaks to the gateway. */
@@ -78,7 +78,5 @@ export function chargeCutShort(exchange: Exchange): void {
   const { costUsd: _reportedCost, ...kept } = reported ?? {};
   const usage: Usage = { ...kept, inputTokens: input, outputTokens: output, totalTokens: input + output };
   const pricedAs = exchange.pricedAs;
-  const cost = pricedAs ? costOf(pricedAs.provider, pricedAs.model, usage) : undefined;
-  if (cost !== undefined) usage.costUsd = cost;
-  exchange.usage = usage;
+  exchange.usage = pricedAs ? priced(usage, pricedAs.provider, pricedAs.model) : usage;
 }

@@ -78,20 +78,22 @@ export class GatewayService {
   /** `POST /v1/chat/completions`. */
   chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'openai', 'chat.completions', async (exchange, body) => {
-      const call = this.#passesThrough(body, 'openai-chat')
+      const passThrough = this.#passesThrough(body, 'openai-chat');
+      const call = passThrough
         ? orPassThrough(() => fromOpenAIChat(body), 'openai', body)
         : fromOpenAIChat(body);
-      return this.#chat(exchange, res, 'openai', call.request, call.stream, call.includeUsage, body as Json);
+      return this.#chat(exchange, res, 'openai', call, body as Json, passThrough);
     });
   }
 
   /** `POST /v1/messages`. */
   messages(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return this.#handle(req, res, 'anthropic', 'messages', async (exchange, body) => {
-      const call = this.#passesThrough(body, 'anthropic-messages')
+      const passThrough = this.#passesThrough(body, 'anthropic-messages');
+      const call = passThrough
         ? orPassThrough(() => fromAnthropicMessages(body), 'anthropic', body)
-        : fromAnthropicMessages(body);
-      return this.#chat(exchange, res, 'anthropic', call.request, call.stream, false, body as Json);
+        : { ...fromAnthropicMessages(body), includeUsage: false };
+      return this.#chat(exchange, res, 'anthropic', call, body as Json, passThrough);
     });
   }
 
@@ -242,11 +244,11 @@ export class GatewayService {
     exchange: Exchange,
     res: ServerResponse,
     protocol: Protocol,
-    request: CompletionRequest,
-    stream: boolean,
-    includeUsage: boolean,
+    call: { request: CompletionRequest; stream: boolean; includeUsage: boolean },
     native: Json,
+    passThrough: boolean,
   ): Promise<void> {
+    const { request, stream, includeUsage } = call;
     this.#checkModel(exchange, request.model);
     exchange.stream = stream;
     const cacheKey = this.#cache
@@ -264,7 +266,7 @@ export class GatewayService {
         ? (answer: CachedAnswer) => this.#cache!.set(cacheKey, answer)
         : undefined;
     try {
-      if (this.#router.speaks(request.model, protocol === 'openai' ? 'openai-chat' : 'anthropic-messages')) {
+      if (passThrough) {
         await passThroughAnswer(
           this.#answering,
           exchange,
