@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     ['findKey', 1, (store, name) => () => store.findKey(keys.get(name)!.key)],
     ['reserve + settle', 1, (store, name) => () => request(store, keys.get(name)!.record)],
     ['reserve + settle, 16 in flight', 16, (store, name) => () => request(store, keys.get(name)!.record)],
+    ['reserve + settle, 64 in flight', 64, (store, name) => () => request(store, keys.get(name)!.record)],
   ];
   const results = new Map<string, number[]>();
   // A first pass warms the JIT, the file and the connection; then interleaved runs.

@@ -7,6 +7,13 @@
  * - `gateway_spend`: totals per key and period (`period_start` 0 for a lifetime)
  * - `gateway_window`: requests and tokens per key and second, for the rolling minute
  * - `gateway_reservations`: budget held by calls in flight, until settled or `expires_at`
+ * - `gateway_reserved`: their sum per key, kept by triggers on `gateway_reservations`, so that a reserve reads
+ *   one row rather than adding up every call in flight (measured: the read took 3.8 µs at 64 calls in flight
+ *   and 36 µs at 1,000, and now 1.6 µs at either; holding and letting go cost 1.7 µs more)
+ *
+ * `gateway_reserved` and its triggers came after schema 1 without a new version: a file that has them is read
+ * the same by a store that knows nothing of them (its writes fire the triggers all the same), so stores of
+ * both kinds may share one file. `RESERVED_TOTALS` makes them in a file that lacks them.
  */
 import { toUsd } from './limits.ts';
 import type { KeyRecord, LedgerEntry } from './types.ts';
@@ -69,6 +76,29 @@ export const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+/** The reserved sums and the triggers that keep them, filled from the holds already in the file. */
+export const RESERVED_TOTALS = `
+  CREATE TABLE IF NOT EXISTS gateway_reserved (
+    key_id TEXT PRIMARY KEY,
+    nanos INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  DELETE FROM gateway_reserved;
+  INSERT INTO gateway_reserved (key_id, nanos)
+    SELECT key_id, SUM(cost_nanos) FROM gateway_reservations GROUP BY key_id;
+  CREATE INDEX IF NOT EXISTS gateway_reservations_by_expiry ON gateway_reservations (key_id, expires_at);
+  CREATE TRIGGER IF NOT EXISTS gateway_reserved_hold AFTER INSERT ON gateway_reservations BEGIN
+    INSERT INTO gateway_reserved (key_id, nanos) VALUES (NEW.key_id, NEW.cost_nanos)
+      ON CONFLICT (key_id) DO UPDATE SET nanos = nanos + excluded.nanos;
+  END;
+  CREATE TRIGGER IF NOT EXISTS gateway_reserved_release AFTER DELETE ON gateway_reservations BEGIN
+    UPDATE gateway_reserved SET nanos = nanos - OLD.cost_nanos WHERE key_id = OLD.key_id;
+  END;
+`;
+
+/** True when the file has the triggers that keep `gateway_reserved`. */
+export const HAS_RESERVED_TOTALS = `SELECT COUNT(*) AS n FROM sqlite_master WHERE name IN
+  ('gateway_reserved_hold', 'gateway_reserved_release', 'gateway_reservations_by_expiry')`;
+
 export const STATEMENTS = {
   begin: 'BEGIN IMMEDIATE',
   commit: 'COMMIT',
@@ -84,11 +114,14 @@ export const STATEMENTS = {
   revoke: 'UPDATE gateway_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
   revokedAt: 'SELECT revoked_at FROM gateway_keys WHERE id = ?',
   pruneWindow: 'DELETE FROM gateway_window WHERE key_id = ? AND bucket < ?',
-  // What a reserve decides on, in one statement: the key's revocation, its live seconds' sums, the holds not
-  // yet expired and the period's spend (?1 first live second, ?2 now, ?3 period start, ?4 key id).
+  // What a reserve decides on, in one statement: the key's revocation, its live seconds' sums, the budget its
+  // calls in flight hold (their sum, less the holds whose lease has ended but which are not deleted yet: the
+  // store deletes those once a second per key) and the period's spend (?1 first live second, ?2 now, ?3 period
+  // start, ?4 key id).
   keyUsage: `SELECT k.revoked_at, w.requests, w.tokens,
-      (SELECT COALESCE(SUM(cost_nanos), 0) FROM gateway_reservations WHERE key_id = ?4 AND expires_at > ?2)
-        AS reserved,
+      COALESCE((SELECT nanos FROM gateway_reserved WHERE key_id = ?4), 0)
+        - (SELECT COALESCE(SUM(cost_nanos), 0) FROM gateway_reservations
+            WHERE key_id = ?4 AND expires_at <= ?2) AS reserved,
       (SELECT spent_nanos FROM gateway_spend WHERE key_id = ?4 AND period_start = ?3) AS spent_nanos
     FROM gateway_keys k, (SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(tokens), 0) AS tokens
       FROM gateway_window WHERE key_id = ?4 AND bucket >= ?1) w

@@ -53,6 +53,29 @@ describe('SQLite store: the file', () => {
     assert.equal((await second.ledger(record.id)).length, 1);
   });
 
+  test('a file from before the reserved sums gets them, counting the holds already in it', async (t) => {
+    const path = join(await tempDir(t), 'older.sqlite');
+    const first = await SqliteGatewayStore.open(path);
+    const { record } = await first.createKey({ name: 'older', budgetUsd: 1 });
+    assert.equal(await first.reserve(record, reservationFor(record, { costUsd: 0.75 })), undefined);
+    await first.close();
+    // As an older llm-factory left it: the holds, and no sums or triggers.
+    const db = new DatabaseSync(path);
+    db.exec(
+      'DROP TRIGGER gateway_reserved_hold; DROP TRIGGER gateway_reserved_release; DROP TABLE gateway_reserved;',
+    );
+    db.close();
+
+    const second = await SqliteGatewayStore.open(path);
+    t.after(() => second.close());
+    const over = await second.reserve(record, reservationFor(record, { costUsd: 0.5 }));
+    assert.equal(over?.reason, 'budget', 'the $0.75 held before the upgrade counts');
+    const within = reservationFor(record, { costUsd: 0.25 });
+    assert.equal(await second.reserve(record, within), undefined);
+    await second.settle(record, within, undefined);
+    assert.equal(await second.reserve(record, reservationFor(record, { costUsd: 0.25 })), undefined);
+  });
+
   test('a file written by a newer schema is refused, not misread', async (t) => {
     const path = join(await tempDir(t), 'newer.sqlite');
     const db = new DatabaseSync(path);

@@ -32,7 +32,16 @@ import {
   toNanos,
   type Usage,
 } from './limits.ts';
-import { entryOf, type Row, recordOf, SCHEMA, SCHEMA_VERSION, STATEMENTS } from './sqlite-schema.ts';
+import {
+  entryOf,
+  HAS_RESERVED_TOTALS,
+  RESERVED_TOTALS,
+  type Row,
+  recordOf,
+  SCHEMA,
+  SCHEMA_VERSION,
+  STATEMENTS,
+} from './sqlite-schema.ts';
 import type {
   GatewayStore,
   KeyRecord,
@@ -158,7 +167,10 @@ export class SqliteGatewayStore implements GatewayStore {
           `The gateway state file ${path} was written by a newer llm-factory (schema ${version}, this one knows ${SCHEMA_VERSION}).`,
         );
       }
-      this.#db.exec(`BEGIN IMMEDIATE; ${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      this.#db.exec(`BEGIN IMMEDIATE; ${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION};`);
+      if ((this.#db.prepare(HAS_RESERVED_TOTALS).get() as { n: number }).n < 3)
+        this.#db.exec(RESERVED_TOTALS);
+      this.#db.exec('COMMIT');
       const statements: Partial<Record<keyof typeof STATEMENTS, Statement>> = {};
       for (const [name, sql] of Object.entries(STATEMENTS)) {
         statements[name as keyof typeof STATEMENTS] = this.#db.prepare(sql);
