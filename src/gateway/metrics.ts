@@ -6,14 +6,15 @@
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import { type HotCounter, hotCounterClass } from '../middleware/hot-counter.ts';
 import { metricsRegistry } from '../middleware/metrics.ts';
 import type { Usage } from '../spec/types.ts';
 
 interface Instruments {
-  requests: Counter<'endpoint' | 'model' | 'key' | 'status'>;
+  requests: HotCounter<'endpoint' | 'model' | 'key' | 'status'>;
   duration: Histogram<'endpoint' | 'model'>;
-  tokens: Counter<'model' | 'key' | 'direction'>;
-  cost: Counter<'model' | 'key'>;
+  tokens: HotCounter<'model' | 'key' | 'direction'>;
+  cost: HotCounter<'model' | 'key'>;
   inFlight: Gauge<'endpoint'>;
   refusals: Counter<'key' | 'reason'>;
 }
@@ -23,9 +24,11 @@ let instruments: Instruments | undefined;
 function make(): Instruments {
   const registry = metricsRegistry();
   // The same prom-client the library's registry comes from, loaded on first use.
-  const { Counter, Gauge, Histogram } = createRequire(import.meta.url)('prom-client') as typeof PromClient;
+  const prom = createRequire(import.meta.url)('prom-client') as typeof PromClient;
+  const { Counter, Gauge, Histogram } = prom;
+  const Hot = hotCounterClass(prom);
   return {
-    requests: new Counter({
+    requests: new Hot({
       name: 'llm_gateway_requests_total',
       help: 'Requests answered by the gateway, by endpoint, model asked for, key name and HTTP status',
       labelNames: ['endpoint', 'model', 'key', 'status'],
@@ -38,13 +41,13 @@ function make(): Instruments {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
-    tokens: new Counter({
+    tokens: new Hot({
       name: 'llm_gateway_tokens_total',
       help: 'Tokens charged to keys, by model, key name and direction (input, output)',
       labelNames: ['model', 'key', 'direction'],
       registers: [registry],
     }),
-    cost: new Counter({
+    cost: new Hot({
       name: 'llm_gateway_cost_usd_total',
       help: 'US dollars charged to keys, by model and key name',
       labelNames: ['model', 'key'],
@@ -80,11 +83,11 @@ export function recordRequest(
   usage: Usage | undefined,
 ): void {
   const metrics = gatewayMetrics();
-  metrics.requests.inc({ endpoint, model, key, status: String(status) });
+  metrics.requests.add(1, endpoint, model, key, String(status));
   metrics.duration.observe({ endpoint, model }, seconds);
   if (usage) {
-    if (usage.inputTokens) metrics.tokens.inc({ model, key, direction: 'input' }, usage.inputTokens);
-    if (usage.outputTokens) metrics.tokens.inc({ model, key, direction: 'output' }, usage.outputTokens);
-    if (usage.costUsd) metrics.cost.inc({ model, key }, usage.costUsd);
+    if (usage.inputTokens) metrics.tokens.add(usage.inputTokens, model, key, 'input');
+    if (usage.outputTokens) metrics.tokens.add(usage.outputTokens, model, key, 'output');
+    if (usage.costUsd) metrics.cost.add(usage.costUsd, model, key);
   }
 }

@@ -30,21 +30,22 @@ import {
   OPERATION_DURATION_BUCKETS,
   TOKEN_USAGE_BUCKETS,
 } from './gen-ai.ts';
+import { type HotCounter, hotCounterClass } from './hot-counter.ts';
 import type { CallInfo, Middleware, Operation } from './types.ts';
 
 interface Instruments {
   registry: Registry;
-  requests: Counter<'provider' | 'model' | 'operation'>;
+  requests: HotCounter<'provider' | 'model' | 'operation'>;
   duration: Histogram<'provider' | 'model' | 'operation'>;
-  tokens: Counter<'provider' | 'model'>;
-  promptTokens: Counter<'provider' | 'model'>;
-  completionTokens: Counter<'provider' | 'model'>;
+  tokens: HotCounter<'provider' | 'model'>;
+  promptTokens: HotCounter<'provider' | 'model'>;
+  completionTokens: HotCounter<'provider' | 'model'>;
   errors: Counter<'provider' | 'model' | 'operation' | 'code'>;
   retries: Counter<'provider' | 'model' | 'operation'>;
   cacheHits: Counter<'provider' | 'model' | 'operation'>;
   cacheMisses: Counter<'provider' | 'model' | 'operation'>;
   timeToFirstToken: Histogram<'provider' | 'model'>;
-  cost: Counter<'provider' | 'model'>;
+  cost: HotCounter<'provider' | 'model'>;
 }
 
 interface OtelInstruments {
@@ -85,12 +86,13 @@ function otelInstruments(): OtelInstruments {
 function get(): Instruments {
   if (instruments) return instruments;
   const { Counter, Histogram, Registry } = prom();
+  const Hot = hotCounterClass(prom());
   const registry = new Registry();
   const op = ['provider', 'model', 'operation'] as const;
   const pm = ['provider', 'model'] as const;
   instruments = {
     registry,
-    requests: new Counter({
+    requests: new Hot({
       name: 'llm_requests_total',
       help: 'LLM calls made',
       labelNames: op,
@@ -103,19 +105,19 @@ function get(): Instruments {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160],
       registers: [registry],
     }),
-    tokens: new Counter({
+    tokens: new Hot({
       name: 'llm_tokens_used_total',
       help: 'Tokens used (input + output)',
       labelNames: pm,
       registers: [registry],
     }),
-    promptTokens: new Counter({
+    promptTokens: new Hot({
       name: 'llm_input_tokens_total',
       help: 'Input tokens used',
       labelNames: pm,
       registers: [registry],
     }),
-    completionTokens: new Counter({
+    completionTokens: new Hot({
       name: 'llm_output_tokens_total',
       help: 'Output tokens used',
       labelNames: pm,
@@ -152,7 +154,7 @@ function get(): Instruments {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16],
       registers: [registry],
     }),
-    cost: new Counter({
+    cost: new Hot({
       name: 'llm_cost_usd_total',
       help: 'Cost of LLM calls in US dollars',
       labelNames: pm,
@@ -190,7 +192,7 @@ export function metricsMiddleware(): MetricsLayer {
   ) => {
     const labels = { provider: call.provider, model, operation: call.operation };
     const seconds = (performance.now() - started) / 1000;
-    m.requests.inc(labels);
+    m.requests.add(1, call.provider, model, call.operation);
     m.duration.observe(labels, seconds);
     const attributes: Record<string, string> = {
       'gen_ai.operation.name': genAiOperation(call.operation),
@@ -206,11 +208,10 @@ export function metricsMiddleware(): MetricsLayer {
     const o = otelInstruments();
     o.duration.record(seconds, attributes);
     if (usage) {
-      const pm = { provider: call.provider, model };
-      m.tokens.inc(pm, usage.inputTokens + usage.outputTokens);
-      m.promptTokens.inc(pm, usage.inputTokens);
-      m.completionTokens.inc(pm, usage.outputTokens);
-      if (usage.costUsd) m.cost.inc(pm, usage.costUsd);
+      m.tokens.add(usage.inputTokens + usage.outputTokens, call.provider, model);
+      m.promptTokens.add(usage.inputTokens, call.provider, model);
+      m.completionTokens.add(usage.outputTokens, call.provider, model);
+      if (usage.costUsd) m.cost.add(usage.costUsd, call.provider, model);
       o.tokens.record(usage.inputTokens, { ...attributes, 'gen_ai.token.type': 'input' });
       if (call.operation !== 'embed')
         o.tokens.record(usage.outputTokens, { ...attributes, 'gen_ai.token.type': 'output' });

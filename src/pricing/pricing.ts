@@ -41,8 +41,13 @@ export interface ModelPrice {
 }
 
 let table: Record<string, TableEntry[]> | undefined;
-const overrides = new Map<string, ModelPrice>();
-const resolved = new Map<string, ModelPrice | null>();
+/** Prices set at run time, by provider ('*': any) and then model. */
+const overrides = new Map<string, Map<string, ModelPrice>>();
+/**
+ * What the table answered for each provider and model (null: not listed). Maps of maps: a lookup builds no
+ * key string (a call is priced two or three times on its way through the gateway).
+ */
+const resolved = new Map<ProviderName, Map<string, ModelPrice | null>>();
 
 /** Local models cost nothing per token. */
 const FREE: ModelPrice = { input: 0, output: 0 };
@@ -89,8 +94,11 @@ function candidates(model: string): string[] {
 
 /** The price of `model` at `provider`, or undefined when unknown. */
 export function findModelPrice(provider: ProviderName, model: string): ModelPrice | undefined {
-  const override = overrides.get(`${provider}\0${model}`) ?? overrides.get(`*\0${model}`);
-  return override ?? listedPrice(provider, model);
+  if (overrides.size > 0) {
+    const override = overrides.get(provider)?.get(model) ?? overrides.get('*')?.get(model);
+    if (override) return override;
+  }
+  return listedPrice(provider, model);
 }
 
 /**
@@ -102,8 +110,12 @@ export function isListedModel(provider: ProviderName, model: string): boolean {
 }
 
 function listedPrice(provider: ProviderName, model: string): ModelPrice | undefined {
-  const key = `${provider}\0${model}`;
-  const cached = resolved.get(key);
+  let known = resolved.get(provider);
+  if (!known) {
+    known = new Map();
+    resolved.set(provider, known);
+  }
+  const cached = known.get(model);
   if (cached !== undefined) return cached ?? undefined;
   let found: ModelPrice | undefined;
   if (provider === 'ollama') found = FREE;
@@ -120,7 +132,7 @@ function listedPrice(provider: ProviderName, model: string): ModelPrice | undefi
       }
     }
   }
-  resolved.set(key, found ?? null);
+  known.set(model, found ?? null);
   return found;
 }
 
@@ -129,7 +141,12 @@ function listedPrice(provider: ProviderName, model: string): ModelPrice | undefi
  * for calls made afterwards.
  */
 export function setModelPrice(provider: ProviderName | '*', model: string, price: ModelPrice): void {
-  overrides.set(`${provider}\0${model}`, price);
+  let byModel = overrides.get(provider);
+  if (!byModel) {
+    byModel = new Map();
+    overrides.set(provider, byModel);
+  }
+  byModel.set(model, price);
 }
 
 /** The model's context window in tokens, when the table knows it. */

@@ -69,7 +69,20 @@ function versionOf(model: string): { family: string; version: number } | undefin
   return { family: family!, version: Number(major) * 10 + Number(minor ?? 0) };
 }
 
+/** What each model name was read as (a request reads it several times; a few distinct names a process). */
+const readModels = new Map<string, ClaudeModel>();
+
 export function claudeModel(model: string): ClaudeModel {
+  let read = readModels.get(model);
+  if (!read) {
+    read = Object.freeze(readClaudeModel(model));
+    if (readModels.size >= 1_000) readModels.clear();
+    readModels.set(model, read);
+  }
+  return read;
+}
+
+function readClaudeModel(model: string): ClaudeModel {
   const name = model.toLowerCase();
   if (ALWAYS_THINKING.test(name)) {
     return {
