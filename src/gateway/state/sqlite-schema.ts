@@ -9,7 +9,8 @@
  * - `gateway_reservations`: budget held by calls in flight, until settled or `expires_at`
  * - `gateway_reserved`: their sum per key, kept by triggers on `gateway_reservations`, so that a reserve reads
  *   one row rather than adding up every call in flight (measured: the read took 3.8 µs at 64 calls in flight
- *   and 36 µs at 1,000, and now 1.6 µs at either; holding and letting go cost 1.7 µs more)
+ *   and 36 µs at 1,000, and now 1.6 µs at either; holding and letting go cost 1.7 µs more, and a lone commit
+ *   writes two more pages: docs/decisions/0009-gateway-state.md)
  *
  * `gateway_reserved` and its triggers came after schema 1 without a new version: a file that has them is read
  * the same by a store that knows nothing of them (its writes fire the triggers all the same), so stores of
