@@ -6,7 +6,8 @@
  *
  * @see https://docs.anthropic.com/en/api/messages-streaming
  */
-import type { AssistantContentPart, CompletionResult, FinishReason, StreamEvent } from '../index.ts';
+import type { AssistantContentPart } from '../spec/messages.ts';
+import type { CompletionResult, FinishReason, StreamEvent } from '../spec/types.ts';
 import type { Json } from './validate-body.ts';
 
 const STOP_REASON: Record<FinishReason, string> = {

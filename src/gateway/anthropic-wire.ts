@@ -9,11 +9,11 @@
 import type {
   AssistantContentPart,
   ChatMessage,
-  CompletionRequest,
-  ToolChoice,
   ToolResultContentPart,
   UserContentPart,
-} from '../index.ts';
+} from '../spec/messages.ts';
+import type { ToolChoice } from '../spec/tools.ts';
+import type { CompletionRequest } from '../spec/types.ts';
 import { type BodyIssue, invalidBody, isRecord, type Json } from './validate-body.ts';
 
 export interface AnthropicMessagesCall {

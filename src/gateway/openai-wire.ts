@@ -6,16 +6,9 @@
  *
  * @see https://platform.openai.com/docs/api-reference/chat
  */
-import type {
-  AssistantContentPart,
-  ChatMessage,
-  CompletionRequest,
-  CompletionResult,
-  FinishReason,
-  StreamEvent,
-  ToolChoice,
-  UserContentPart,
-} from '../index.ts';
+import type { AssistantContentPart, ChatMessage, UserContentPart } from '../spec/messages.ts';
+import type { ToolChoice } from '../spec/tools.ts';
+import type { CompletionRequest, CompletionResult, FinishReason, StreamEvent } from '../spec/types.ts';
 import { type BodyIssue, invalidBody, isRecord, type Json } from './validate-body.ts';
 
 export interface OpenAIChatCall {
