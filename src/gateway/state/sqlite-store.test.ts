@@ -199,7 +199,7 @@ describe('SQLite store: the ledger is capped per key, the totals are not', () =>
       requestIds.slice(-kept.length).reverse(),
       'the newest rows, newest first',
     );
-    assert.equal((await store.spend(record, Date.now())).requests, 300, 'the totals count every call');
+    assert.equal((await store.spend(record, NOON)).requests, 300, 'the totals count every call');
     assert.equal((await store.ledger(other.id)).length, 1, "another key's ledger is its own");
     await assert.rejects(
       SqliteGatewayStore.open(join(await tempDir(t), 'bad.sqlite'), { ledgerMaxEntries: 0 }),
