@@ -4,41 +4,31 @@
  * hot path does not read the store on every request (a key revoked through this process is dropped from its
  * cache at once; other processes see it within `cacheMs`).
  */
-import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from './errors.ts';
+import { hashesEqual, keyDigest } from './state/keys.ts';
 import type { GatewayStore, KeyRecord } from './state/types.ts';
 
 export type Principal = { kind: 'master'; name: 'master' } | { kind: 'key'; name: string; record: KeyRecord };
 
-/** A key's SHA-256 in base64 (one-shot `hash` to a string: 0.2 µs, against 1.5 µs for `createHash` to a Buffer). */
-const digest = (value: string) => hash('sha256', value, 'base64');
-
-/** Equality of two digests of one length, in time that does not depend on where they differ. */
-function sameDigest(a: string, b: string): boolean {
-  let difference = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i % b.length);
-  return difference === 0;
-}
-
 export class KeyAuth {
   readonly #store: GatewayStore;
-  readonly #master: string | undefined;
+  readonly #master: Buffer | undefined;
   readonly #cache: LRUCache<string, { record: KeyRecord }>;
 
   constructor(store: GatewayStore, masterKey: string | undefined, cacheMs = 2_000) {
     this.#store = store;
-    this.#master = masterKey ? digest(masterKey) : undefined;
+    this.#master = masterKey ? Buffer.from(keyDigest(masterKey), 'base64') : undefined;
     this.#cache = new LRUCache({ max: 10_000, ttl: cacheMs });
   }
 
   /** True when `key` is the master key (constant time). */
   isMaster(key: string): boolean {
-    return this.#isMasterDigest(digest(key));
+    return this.#isMasterDigest(keyDigest(key));
   }
 
   #isMasterDigest(hashed: string): boolean {
-    return this.#master !== undefined && sameDigest(hashed, this.#master);
+    return this.#master !== undefined && hashesEqual(Buffer.from(hashed, 'base64'), this.#master);
   }
 
   /** The caller, or a 401 that says what is wrong without saying whether a key exists. */
@@ -51,7 +41,7 @@ export class KeyAuth {
       );
     }
     // One hash a request: it is compared with the master key's and names the key in the cache.
-    const hashed = digest(key);
+    const hashed = keyDigest(key);
     if (this.#isMasterDigest(hashed)) return { kind: 'master', name: 'master' };
     let record = this.#cache.get(hashed)?.record;
     if (!record) {
