@@ -126,6 +126,11 @@ export class AnthropicEventWriter {
     return sse('content_block_stop', { type: 'content_block_stop', index });
   }
 
+  /** A `content_block_delta` to the block at `index`. */
+  #delta(index: number, delta: Json): string {
+    return sse('content_block_delta', { type: 'content_block_delta', index, delta });
+  }
+
   #open(kind: 'text' | 'thinking' | 'tool_use', block: Json, call?: number): string {
     let out = this.#close();
     const index = this.#next++;
@@ -140,40 +145,21 @@ export class AnthropicEventWriter {
     switch (event.type) {
       case 'text-delta':
         if (this.#block?.kind !== 'text') out += this.#open('text', { type: 'text', text: '' });
-        return (
-          out +
-          sse('content_block_delta', {
-            type: 'content_block_delta',
-            index: this.#block!.index,
-            delta: { type: 'text_delta', text: event.text },
-          })
-        );
+        return out + this.#delta(this.#block!.index, { type: 'text_delta', text: event.text });
       case 'reasoning-delta':
         if (event.signature !== undefined) {
           // Its block's last delta, before the block closes, as Anthropic sends it.
           if (this.#block?.kind !== 'thinking') return out;
           this.#signed.add(this.#block.index);
           return (
-            out +
-            sse('content_block_delta', {
-              type: 'content_block_delta',
-              index: this.#block.index,
-              delta: { type: 'signature_delta', signature: event.signature },
-            })
+            out + this.#delta(this.#block.index, { type: 'signature_delta', signature: event.signature })
           );
         }
         if (this.#block?.kind !== 'thinking') {
           out += this.#open('thinking', { type: 'thinking', thinking: '', signature: '' });
           this.#thinkingBlocks.push(this.#block!.index);
         }
-        return (
-          out +
-          sse('content_block_delta', {
-            type: 'content_block_delta',
-            index: this.#block!.index,
-            delta: { type: 'thinking_delta', thinking: event.text },
-          })
-        );
+        return out + this.#delta(this.#block!.index, { type: 'thinking_delta', thinking: event.text });
       case 'tool-call-delta': {
         if (this.#block?.kind !== 'tool_use' || this.#block.call !== event.index) {
           out += this.#open(
@@ -185,11 +171,7 @@ export class AnthropicEventWriter {
         if (event.argumentsDelta === '') return out;
         return (
           out +
-          sse('content_block_delta', {
-            type: 'content_block_delta',
-            index: this.#block!.index,
-            delta: { type: 'input_json_delta', partial_json: event.argumentsDelta },
-          })
+          this.#delta(this.#block!.index, { type: 'input_json_delta', partial_json: event.argumentsDelta })
         );
       }
       case 'tool-call':
@@ -219,11 +201,7 @@ export class AnthropicEventWriter {
     reasoning.forEach((part, order) => {
       const { signature } = claudeState(part);
       if (signature === undefined || this.#signed.has(this.#thinkingBlocks[order]!)) return;
-      out += sse('content_block_delta', {
-        type: 'content_block_delta',
-        index: this.#thinkingBlocks[order]!,
-        delta: { type: 'signature_delta', signature },
-      });
+      out += this.#delta(this.#thinkingBlocks[order]!, { type: 'signature_delta', signature });
     });
     return out;
   }
