@@ -47,7 +47,7 @@ export const SETTINGS = {
   paced: { events: 30, intervalMs: 100 },
   soakRequests: soakArgument ? Number(soakArgument.slice('--soak='.length)) : quick ? 30_000 : 1_000_000,
 };
-const MASTER_KEY = 'bench-master-key-not-real-0000';
+export const MASTER_KEY = 'bench-master-key-not-real-0000';
 
 const harness = {
   log: (message: string) => console.error(`[gateway] ${message}`),
@@ -66,7 +66,8 @@ const ANTHROPIC_BODY = JSON.stringify({
 });
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-async function createKey(gateway: string): Promise<string> {
+/** A virtual key with rpm, tpm and a daily budget, so that every request is reserved and settled. */
+export async function createKey(gateway: string): Promise<string> {
   const response = await fetch(`${gateway}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER_KEY}`, ...JSON_TYPE },
@@ -83,7 +84,12 @@ async function createKey(gateway: string): Promise<string> {
   return ((await response.json()) as { key: string }).key;
 }
 
-function targets(stub: string, ours: string, portkey: string, key: string): Record<TargetName, Target> {
+export function targets(
+  stub: string,
+  ours: string,
+  portkey: string,
+  key: string,
+): Record<TargetName, Target> {
   const bearer = (value: string) => ({ authorization: `Bearer ${value}`, ...JSON_TYPE });
   const viaPortkey = (provider: string, host: string) => ({
     ...bearer(API_KEY),
@@ -294,5 +300,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
-process.exit(0);
+// Run as a script (npm run bench); bench/gateway-path.ts imports the targets.
+if (import.meta.main) {
+  await main();
+  process.exit(0);
+}
