@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../middleware/logging.ts';
+import { type Logger, levelEnabled } from '../middleware/logging.ts';
 import type { Router } from '../router/router.ts';
 import type { CompletionRequest, CompletionResult } from '../spec/types.ts';
 import { type AnswerContext, passThroughAnswer, streamAnswer } from './answers.ts';
@@ -373,23 +373,26 @@ export class GatewayService {
         outputTokens: exchange.usage?.outputTokens,
       });
       recordRequest(endpoint, exchange.model || 'none', key, exchange.status, seconds, exchange.usage);
-      this.#logger?.info(
-        {
-          requestId: exchange.id,
-          endpoint,
-          status: exchange.status,
-          ms: Math.round(seconds * 1000),
-          key,
-          model: exchange.model || undefined,
-          deployment: exchange.deployment,
-          stream: exchange.stream,
-          cached: exchange.cached,
-          inputTokens: exchange.usage?.inputTokens,
-          outputTokens: exchange.usage?.outputTokens,
-          costUsd: exchange.usage?.costUsd,
-        },
-        'request',
-      );
+      // The access line's fields are built only when the logger writes info.
+      if (levelEnabled(this.#logger, 'info')) {
+        this.#logger.info(
+          {
+            requestId: exchange.id,
+            endpoint,
+            status: exchange.status,
+            ms: Math.round(seconds * 1000),
+            key,
+            model: exchange.model || undefined,
+            deployment: exchange.deployment,
+            stream: exchange.stream,
+            cached: exchange.cached,
+            inputTokens: exchange.usage?.inputTokens,
+            outputTokens: exchange.usage?.outputTokens,
+            costUsd: exchange.usage?.costUsd,
+          },
+          'request',
+        );
+      }
     }
   }
 }

@@ -32,8 +32,16 @@ export interface LoggingLayer extends Middleware {
   ): void;
 }
 
+/**
+ * True when `logger` writes `level` (a logger that cannot say is taken to write everything): asked before a
+ * log line's fields are built, so that a line below the level costs nothing on a hot path.
+ */
+export function levelEnabled(logger: Logger | undefined, level: string): logger is Logger {
+  return logger !== undefined && (logger.isLevelEnabled?.(level) ?? true);
+}
+
 export function loggingMiddleware(logger: Logger): LoggingLayer {
-  const enabled = (level: string) => logger.isLevelEnabled?.(level) ?? true;
+  const enabled = (level: string) => levelEnabled(logger, level);
   const success = (call: CallInfo, model: string, started: number, extra: Record<string, unknown>) => {
     if (!enabled('info')) return;
     logger.info(
