@@ -146,9 +146,11 @@ export const STATEMENTS = {
   insertLedger: `INSERT INTO gateway_ledger (key_id, at, model, deployment, input_tokens, output_tokens,
     cost_nanos, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   ledger: 'SELECT * FROM gateway_ledger WHERE key_id = ? ORDER BY id DESC LIMIT ?',
-  // Every row of the key older than its newest `?` + 1 (none while it has fewer: `id < NULL` is never true).
-  trimLedger: `DELETE FROM gateway_ledger WHERE key_id = ? AND id < (SELECT id FROM gateway_ledger
-    WHERE key_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+  ledgerRows: 'SELECT COUNT(*) AS n FROM gateway_ledger WHERE key_id = ?',
+  // The key's `?2` oldest rows: every row older than the one after them (none when it has no more rows than
+  // that: `id < NULL` is never true).
+  trimOldest: `DELETE FROM gateway_ledger WHERE key_id = ?1 AND id < (SELECT id FROM gateway_ledger
+    WHERE key_id = ?1 ORDER BY id LIMIT 1 OFFSET ?2)`,
 } as const;
 
 export function recordOf(row: Row): KeyRecord {

@@ -206,4 +206,31 @@ describe('SQLite store: the ledger is capped per key, the totals are not', () =>
       /ledgerMaxEntries/,
     );
   });
+
+  test('a ledger already past the cap is cut back at the first look; two stores of one file keep it there', async (t) => {
+    const path = join(await tempDir(t), 'shared.sqlite');
+    const roomy = await SqliteGatewayStore.open(path, { ledgerMaxEntries: 1_000 });
+    const { record } = await roomy.createKey({ name: 'shared' });
+    const settleOne = async (store: SqliteGatewayStore) => {
+      const reservation = reservationFor(record, { tokens: 10 });
+      await store.settle(record, reservation, entryFor(record, reservation, { inputTokens: 5 }));
+    };
+    for (let i = 0; i < 200; i++) await settleOne(roomy);
+    await roomy.close();
+
+    // Cap 50, so a look every 5 rows: the first finds 205 and leaves the newest 50.
+    const a = await SqliteGatewayStore.open(path, { ledgerMaxEntries: 50 });
+    const b = await SqliteGatewayStore.open(path, { ledgerMaxEntries: 50 });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    for (let i = 0; i < 5; i++) await settleOne(a);
+    assert.equal((await a.ledger(record.id, { limit: 1_000 })).length, 50);
+    // Both write, each deleting for its own rows once it knows the ledger is full: within a look's worth of
+    // rows per store either side of the cap.
+    for (let i = 0; i < 300; i++) {
+      await settleOne(i % 3 === 0 ? a : b);
+      const kept = (await b.ledger(record.id, { limit: 1_000 })).length;
+      assert.ok(kept >= 40 && kept <= 60, `${kept} rows kept after ${i + 1}`);
+    }
+    assert.equal((await a.spend(record, NOON)).requests, 505, 'the totals count every call');
+  });
 });
