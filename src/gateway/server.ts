@@ -15,6 +15,7 @@ import { GatewayCache } from './cache.ts';
 import type { GatewayConfig } from './config.ts';
 import { errorBodyFor, GatewayError, inBandError, openAIErrorBody } from './errors.ts';
 import { answerUnparsable, requestPathOf, sendJson, sendText, sseResponses } from './http.ts';
+import { InFlight } from './in-flight.ts';
 import { GatewayService } from './service.ts';
 import { openGatewayStore } from './state/index.ts';
 import type { GatewayStore } from './state/types.ts';
@@ -97,7 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ['GET /admin/keys/', (req, res, id) => admin.spend(req, res, id!)],
   ]);
 
-  const inFlight = new Set<ServerResponse>();
+  const inFlight = new InFlight<ServerResponse>();
   // Node enforces the request and header timeouts only when it checks its connections (every 30 s by
   // default): a shorter `requestTimeoutMs` would otherwise wait for that check.
   const checking = {
@@ -138,8 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(res, error.status, errorBodyFor(path, error));
       return;
     }
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
+    res.once('close', inFlight.add(res));
     Promise.resolve(handler(req, res, parameter)).catch(() => {
       if (!res.headersSent)
         sendJson(res, 500, openAIErrorBody(new GatewayError(500, 'api_error', 'Internal error')));
@@ -155,10 +155,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   server.requestTimeout = config.server.requestTimeoutMs;
   server.headersTimeout = Math.min(config.server.requestTimeoutMs, 60_000);
   server.keepAliveTimeout = config.server.keepAliveTimeoutMs;
-  const sockets = new Set<Socket>();
+  const sockets = new InFlight<Socket>();
   server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', sockets.add(socket));
   });
 
   try {
@@ -201,7 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
  * is cut, so that a client hears why its answer stopped (a bare reset reads as a network failure). Returns
  * how many were told.
  */
-function endStreamsInBand(inFlight: ReadonlySet<ServerResponse>): number {
+function endStreamsInBand(inFlight: Iterable<ServerResponse>): number {
   const failure = new GatewayError(
     503,
     'overloaded_error',
