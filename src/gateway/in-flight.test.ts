@@ -1,6 +1,9 @@
 /**
  * The gateway's in-flight list (in-flight.ts): a set that adds and takes out at the request rate without a
- * hash table, iterated at shutdown while entries leave.
+ * hash table, iterated at shutdown while entries leave. What the class exists for — a link that has left
+ * holds neither its value nor its neighbours, so no dead link keeps a young response alive through a
+ * scavenge — only the garbage collector can see; bench/RESULTS.md measures it (what was promoted with a
+ * `Set`, and without).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -233,4 +233,49 @@ describe('SQLite store: the ledger is capped per key, the totals are not', () =>
     }
     assert.equal((await a.spend(record, NOON)).requests, 505, 'the totals count every call');
   });
+
+  test('a batch that runs a second time (one of its writes threw) counts its ledger rows once', async (t) => {
+    const store = await SqliteGatewayStore.open(join(await tempDir(t), 'redo.sqlite'), {
+      ledgerMaxEntries: 50,
+    });
+    t.after(() => store.close());
+    const { record } = await store.createKey({ name: 'redone', budgetUsd: 100 });
+    const held = reservationFor(record, { costUsd: 0.001 });
+    assert.equal(await store.reserve(record, held), undefined);
+    const settles = (count: number) =>
+      Array.from({ length: count }, () => {
+        const reservation = reservationFor(record, { tokens: 10 });
+        return store.settle(record, reservation, entryFor(record, reservation, { inputTokens: 5 }));
+      });
+    let full = false;
+    for (let turn = 0; turn < 150; turn++) {
+      // Asked for in one turn: one or two settles, and a reserve that repeats a held request id, which throws,
+      // so the turn's batch is rolled back and run again with a savepoint around each write.
+      const outcomes = await Promise.allSettled([...settles(1 + (turn % 2)), store.reserve(record, held)]);
+      assert.equal(outcomes.at(-1)?.status, 'rejected');
+      const kept = (await store.ledger(record.id, { limit: 1_000 })).length;
+      full ||= kept >= 50;
+      if (full) assert.ok(kept >= 50 && kept <= 55, `${kept} rows kept after turn ${turn}`);
+    }
+    assert.ok(full);
+  });
+
+  test('rows written by a store that never reaches a look are deleted by the next count of one that does', async (t) => {
+    const path = join(await tempDir(t), 'quiet-writer.sqlite');
+    const busy = await SqliteGatewayStore.open(path, { ledgerMaxEntries: 50 });
+    const quiet = await SqliteGatewayStore.open(path, { ledgerMaxEntries: 1_000 });
+    t.after(() => Promise.all([busy.close(), quiet.close()]));
+    const { record } = await busy.createKey({ name: 'two caps' });
+    const settleOne = async (store: SqliteGatewayStore) => {
+      const reservation = reservationFor(record, { tokens: 10 });
+      await store.settle(record, reservation, entryFor(record, reservation, { inputTokens: 5 }));
+    };
+    for (let i = 0; i < 60; i++) await settleOne(busy);
+    // 40 rows from a store whose first look would come at its 100th: only the busy store's counts see them.
+    for (let i = 0; i < 40; i++) await settleOne(quiet);
+    assert.equal((await busy.ledger(record.id, { limit: 1_000 })).length, 90);
+    for (let i = 0; i < 60; i++) await settleOne(busy);
+    const kept = (await busy.ledger(record.id, { limit: 1_000 })).length;
+    assert.ok(kept >= 50 && kept <= 55, `${kept} rows kept`);
+  });
 });
