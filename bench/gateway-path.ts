@@ -9,10 +9,7 @@
  * For an A/B, check the two versions out side by side and run this in each, alternately, several times:
  * the machine's speed drifts between runs by more than most changes (bench/RESULTS.md, "run to run").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createKey, MASTER_KEY, SETTINGS, targets } from './gateway.ts';
+import { createKey, SETTINGS, startOurGateway, targets } from './gateway.ts';
 import type { LatencyResult, ThroughputResult } from './gateway-load-worker.ts';
 import type { TargetName } from './gateway-report.ts';
 import { runWorker, startServer } from './processes.ts';
@@ -38,14 +35,8 @@ const rounds = option('rounds', 3);
 const seconds = option('secs', 6);
 const latency = args.includes('--latency');
 
-const stateDir = mkdtempSync(join(tmpdir(), 'llmf-bench-path-'));
 const stub = await startServer('stub-server.ts');
-const ours = await startServer('gateway-server.ts', {
-  stub: stub.url,
-  masterKey: MASTER_KEY,
-  stateDir,
-  paced: SETTINGS.paced,
-});
+const ours = await startOurGateway(stub.url);
 try {
   const target = targets(stub.url, ours.url, '', await createKey(ours.url))[name];
   const run = <T>(job: Parameters<typeof runWorker>[1]) =>
@@ -87,6 +78,5 @@ try {
 } finally {
   await ours.stop();
   await stub.stop();
-  rmSync(stateDir, { recursive: true, force: true });
 }
 process.exit(0);

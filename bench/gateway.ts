@@ -67,6 +67,27 @@ const ANTHROPIC_BODY = JSON.stringify({
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 /** A virtual key with rpm, tpm and a daily budget, so that every request is reserved and settled. */
+/**
+ * Our gateway (bench/gateway-server.ts) in its own process over `stub`, its SQLite state in a new temporary
+ * folder; `stop()` ends the process and deletes the folder.
+ */
+export async function startOurGateway(stub: string): Promise<ServerProcess> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'llmf-bench-gateway-'));
+  const server = await startServer('gateway-server.ts', {
+    stub,
+    masterKey: MASTER_KEY,
+    stateDir,
+    paced: SETTINGS.paced,
+  });
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function createKey(gateway: string): Promise<string> {
   const response = await fetch(`${gateway}/admin/keys`, {
     method: 'POST',
@@ -151,14 +172,8 @@ function gatewayOf(name: TargetName, ours: ServerProcess, portkey: ServerProcess
 }
 
 async function main(): Promise<void> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'llmf-bench-gateway-'));
   const stub = await startServer('stub-server.ts');
-  const ours = await startServer('gateway-server.ts', {
-    stub: stub.url,
-    masterKey: MASTER_KEY,
-    stateDir,
-    paced: SETTINGS.paced,
-  });
+  const ours = await startOurGateway(stub.url);
   const portkey = await startServer('portkey-server.ts');
   const servers = [stub, ours, portkey];
   const results: GatewayResults = {
@@ -288,7 +303,6 @@ async function main(): Promise<void> {
     results.soak = { ...soak, wallMs: performance.now() - soakStart, samples };
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
-    rmSync(stateDir, { recursive: true, force: true });
   }
 
   const section = renderGatewaySection(results);
