@@ -137,6 +137,15 @@ describe('SQLite store: the writes of one turn share a commit', () => {
     await store.close();
     await assert.rejects(store.reserve(record, reservationFor(record)));
     await assert.rejects(store.settle(record, reservationFor(record), undefined));
+    // Asked for in one turn, the two share a batch whose BEGIN fails: both callers hear of it.
+    const outcomes = await Promise.allSettled([
+      store.reserve(record, reservationFor(record)),
+      store.settle(record, reservationFor(record), undefined),
+    ]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['rejected', 'rejected'],
+    );
   });
 });
 

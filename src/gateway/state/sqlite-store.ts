@@ -261,12 +261,7 @@ export class SqliteGatewayStore implements GatewayStore {
       s.commit.run();
       this.#keepLedgerLayer();
     } catch (error) {
-      this.#ledgerLayers.length = 0;
-      try {
-        if (this.#db.isOpen && this.#db.isTransaction) s.rollback.run();
-      } catch {
-        // Nothing was committed either way.
-      }
+      this.#abandon();
       if (bodyThrew) return this.#runBatch(queued, true);
       for (const { reject } of queued) reject(error);
       return undefined;
@@ -308,13 +303,8 @@ export class SqliteGatewayStore implements GatewayStore {
       s.commit.run();
       this.#keepLedgerLayer();
     } catch (error) {
-      this.#ledgerLayers.length = 0;
       // Nothing may escape: this runs from setImmediate, where a throw would end the process.
-      try {
-        if (this.#db.isOpen && this.#db.isTransaction) s.rollback.run();
-      } catch {
-        // A failed rollback leaves nothing committed either: every caller hears of the first error.
-      }
+      this.#abandon();
       for (const { reject } of queued) reject(error);
       return undefined;
     }
@@ -495,6 +485,20 @@ export class SqliteGatewayStore implements GatewayStore {
     rows = below ? { ...below } : { written: 0, looks: 0, full: false };
     (top ?? this.#ledgerRows).set(keyId, rows);
     return rows;
+  }
+
+  /**
+   * Undoes the transaction that failed: rolled back if SQLite has not done so already, and its ledger
+   * bookkeeping dropped. A rollback that fails itself leaves nothing committed either, so it is not
+   * reported: the caller reports the error that failed the transaction.
+   */
+  #abandon(): void {
+    this.#ledgerLayers.length = 0;
+    try {
+      if (this.#db.isOpen && this.#db.isTransaction) this.#statements.rollback.run();
+    } catch {
+      // See above.
+    }
   }
 
   /** Folds the innermost layer of ledger bookkeeping into the one below it (or into the committed counts). */
