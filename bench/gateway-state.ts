@@ -1,13 +1,15 @@
 /**
  * `node bench/gateway-state.ts [--quick]`: what the gateway's state costs a request, per store — `findKey`,
  * and `reserve` + `settle` (a key with rpm, tpm and a daily budget, so every counter is touched, and a ledger
- * row written) — one call after another, and for Redis also 16 requests in flight (a busy worker). SQLite in a
- * file on disk (WAL, synchronous=NORMAL), Redis at REDIS_URL (default redis://127.0.0.1:6379, keys under a
- * prefix deleted afterwards). Interleaved runs, medians with the spread; prints a table (no results file).
+ * row written) — one call after another and with 16 and 64 in flight. SQLite in a file on disk (WAL,
+ * synchronous=NORMAL), also with the key's ledger already at its 100,000-row cap (a busy key's, where each
+ * call also deletes old rows); Redis at REDIS_URL (default redis://127.0.0.1:6379, keys under a prefix deleted
+ * afterwards). Interleaved runs, medians with the spread; prints a table, copied by hand into bench/RESULTS.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { RedisGatewayStore } from '../src/gateway/state/redis-store.ts';
 import { SqliteGatewayStore } from '../src/gateway/state/sqlite-store.ts';
 import type { GatewayStore, KeyRecord } from '../src/gateway/state/types.ts';
@@ -45,6 +47,23 @@ async function request(store: GatewayStore, record: KeyRecord): Promise<void> {
   });
 }
 
+/** Writes `rows` ledger rows for the key straight into the file, in one transaction. */
+function fillLedger(path: string, keyId: string, rows: number): void {
+  const db = new DatabaseSync(path);
+  try {
+    const insert = db.prepare(
+      `INSERT INTO gateway_ledger (key_id, at, model, deployment, input_tokens, output_tokens, cost_nanos,
+        request_id) VALUES (?, ?, 'gpt-4o-mini', 'openai-east', 900, 150, 225000, ?)`,
+    );
+    const at = Date.now();
+    db.exec('BEGIN');
+    for (let row = 0; row < rows; row++) insert.run(keyId, at, `filled-${row}`);
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
+}
+
 /** µs per operation, `CALLS` of them with `inFlight` at a time. */
 async function microseconds(inFlight: number, operation: () => Promise<unknown>): Promise<number> {
   let left = CALLS;
@@ -76,6 +95,14 @@ async function main(): Promise<void> {
   };
   const keys = new Map<string, { record: KeyRecord; key: string }>();
   for (const [name, store] of stores) keys.set(name, await store.createKey(spec));
+  // A SQLite key whose ledger is at its cap (100,000 rows) before the first call, as a busy key's is: every
+  // call then also deletes as many old rows as it writes.
+  const fullPath = join(folder, 'full-ledger.sqlite');
+  const full = await SqliteGatewayStore.open(fullPath);
+  const fullKey = await full.createKey(spec);
+  fillLedger(fullPath, fullKey.record.id, 100_000);
+  stores.splice(1, 0, ['SQLite, ledger full', full]);
+  keys.set('SQLite, ledger full', fullKey);
 
   const workloads: Array<[string, number, (store: GatewayStore, name: string) => () => Promise<unknown>]> = [
     ['findKey', 1, (store, name) => () => store.findKey(keys.get(name)!.key)],
