@@ -91,7 +91,6 @@ export class WalCheckpointer {
   #thread(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(`(${checkpointThread.toString()})()`, { eval: true, workerData: this.#data });
-    worker.unref();
     this.#exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.on('message', (answer: ThreadAnswer) => {
       if ('passive' in answer && answer.passive.overMaxBytes && !this.#closed) {
@@ -108,6 +107,9 @@ export class WalCheckpointer {
       this.#letGo();
       this.#hooks.failed(error);
     });
+    // Unreferenced last: adding a 'message' listener references the worker's port again, and a process that
+    // never closes its store would then never end.
+    worker.unref();
     this.#worker = worker;
     return worker;
   }

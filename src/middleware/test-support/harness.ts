@@ -201,9 +201,14 @@ export async function redisRelay(): Promise<{
   };
 }
 
+/**
+ * A folder removed after the test. Its removal is registered first, so it runs before the hooks that close
+ * what the test opened in it (node:test runs `after` hooks in the order given): a store still open may add a
+ * file while the folder is being emptied (its checkpoint thread opening the database), so `rm` tries again.
+ */
 export async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'llmf-middleware-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
   return dir;
 }
 

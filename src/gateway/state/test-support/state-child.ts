@@ -22,7 +22,8 @@ export type Job =
       tokens: number;
       name: string;
     }
-  | { mode: 'settle-loop'; where: Where; keyId: string };
+  | { mode: 'settle-loop'; where: Where; keyId: string }
+  | { mode: 'leave-open'; path: string; calls: number };
 
 export interface ContendResult {
   granted: Record<string, number>;
@@ -118,9 +119,30 @@ async function settleLoop(job: Extract<Job, { mode: 'settle-loop' }>): Promise<v
   }
 }
 
+/**
+ * Writes enough to start the store's checkpoint thread, waits for it to have answered, and returns without
+ * closing the store: the process must still end by itself.
+ */
+async function leaveOpen(job: Extract<Job, { mode: 'leave-open' }>): Promise<void> {
+  const store = await SqliteGatewayStore.open(job.path);
+  const { record } = await store.createKey({ name: 'left-open' });
+  for (let i = 0; i < job.calls; i++) {
+    await call(store, record, {
+      keyId: record.id,
+      requestId: `open-${i}`,
+      at: Date.now(),
+      tokens: 1,
+      costUsd: 0,
+    });
+  }
+  await wait(500);
+  console.log('returning');
+}
+
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '{}') as Job;
   if (job.mode === 'contend') return contend(job);
+  if (job.mode === 'leave-open') return leaveOpen(job);
   return settleLoop(job);
 }
 
