@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
@@ -181,6 +181,23 @@ describe('SQLite store: the write-ahead log, checkpointed off the serving thread
     // stays within a few MB (commits go on while a passive checkpoint runs, and before its thread has started).
     assert.ok(largestBytes < 8 * 2 ** 20, `the log reached ${largestBytes} bytes`);
     assert.equal((await store.ledger(record.id, { limit: 100_000 })).length, commits + 16_000);
+  });
+});
+
+describe('SQLite store: a state file removed while the store is open', () => {
+  test('is not made again, empty, by the checkpoint thread', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'removed.sqlite');
+    const store = await SqliteGatewayStore.open(path);
+    const { record } = await store.createKey({ name: 'orphan' });
+    for (const file of await readdir(dir)) await unlink(join(dir, file));
+    // A commit each: the thread starts at the 64th and finds no file to open.
+    for (let i = 0; i < 70; i++) {
+      const reservation = reservationFor(record, { tokens: 10 });
+      await store.settle(record, reservation, entryFor(record, reservation, { inputTokens: 5 }));
+    }
+    await store.close();
+    assert.deepEqual(await readdir(dir), []);
   });
 });
 

@@ -13,13 +13,15 @@
  * the file to `maxBytes` (`journal_size_limit`). If the thread fails, the store falls back to SQLite's
  * auto-checkpoint (`failed`).
  */
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** Commits between two requests for a checkpoint (SQLite's own is every 1,000 pages, some 60 commits). */
 const EVERY_COMMITS = 64;
 
 interface ThreadData {
-  path: string;
+  /** The database as a `file:` URL opened `mode=rw`: a file removed meanwhile is not created again, empty. */
+  url: string;
   maxBytes: number;
 }
 
@@ -30,8 +32,8 @@ type ThreadAnswer = { passive: { overMaxBytes: boolean } } | { restarted: true }
 function checkpointThread(): void {
   const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
   const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
-  const { path, maxBytes } = workerData as ThreadData;
-  const db = new DatabaseSync(path);
+  const { url, maxBytes } = workerData as ThreadData;
+  const db = new DatabaseSync(new URL(url));
   db.exec('PRAGMA busy_timeout = 5000');
   const pageBytes = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
   const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
@@ -69,7 +71,9 @@ export class WalCheckpointer {
   #closed = false;
 
   constructor(path: string, maxBytes: number, hooks: CheckpointHooks) {
-    this.#data = { path, maxBytes };
+    const url = pathToFileURL(path);
+    url.search = 'mode=rw';
+    this.#data = { url: url.href, maxBytes };
     this.#hooks = hooks;
   }
 
