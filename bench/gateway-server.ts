@@ -1,7 +1,7 @@
 /**
  * `node bench/gateway-server.ts '{"stub":…,"masterKey":…,"stateDir":…}'`: the llm-factory gateway in its own
  * process for bench/gateway.ts, with the library's defaults (SQLite state, metrics; no cache, no tracing, no
- * access log) over the stub in bench/stub-server.ts. Its models:
+ * access log) and V8 set as `llmf serve` sets it (`tuneGatewayProcess()`), over the stub in bench/stub-server.ts. Its models:
  *
  * - `gpt-4o-mini`: an OpenAI deployment at the stub's `/complete/v1` (a Chat Completions client passes through);
  * - `claude-sonnet-4-5`: an Anthropic deployment at the stub's `/anthropic` (a Chat Completions client is
@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import { gatewayConfigFrom } from '../src/gateway/config.ts';
+import { tuneGatewayProcess } from '../src/gateway/process-tuning.ts';
 import { startGateway } from '../src/gateway/server.ts';
 import { API_KEY } from './canned.ts';
 
@@ -47,6 +48,8 @@ const config = gatewayConfigFrom({
     },
   ],
 });
+// As `llmf serve` runs it (src/cli/serve.ts).
+tuneGatewayProcess();
 const gateway = await startGateway({ config, port: 0 });
 process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
 process.once('SIGTERM', () => {

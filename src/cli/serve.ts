@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { DEFAULT_MODELS } from '../client/settings.ts';
 import { type Emulator, emulatorClientOptions, startEmulator } from '../emulator/index.ts';
 import { type GatewayConfig, gatewayConfigFrom, loadGatewayConfig } from '../gateway/config.ts';
+import { tuneGatewayProcess } from '../gateway/process-tuning.ts';
 import { startGateway } from '../gateway/server.ts';
 import type { Logger } from '../middleware/logging.ts';
 import { LLMConfigurationError } from '../spec/errors.ts';
@@ -88,6 +89,8 @@ async function runOne(
     config = gatewayConfigFrom(emulatorGatewayConfig(target, masterKey, statePath), io.env);
   }
   const logger = loggerFor(flags);
+  // This process is the gateway and nothing else: V8 set for serving many short requests (process-tuning.ts).
+  tuneGatewayProcess();
   const gateway = await startGateway({
     config,
     port: flags.port,

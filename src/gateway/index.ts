@@ -9,5 +9,6 @@ export {
   validateGatewayConfig,
 } from './config.ts';
 export { GatewayError, type GatewayErrorKind } from './errors.ts';
+export { tuneGatewayProcess } from './process-tuning.ts';
 export { type Gateway, type GatewayOptions, startGateway } from './server.ts';
 export * from './state/index.ts';
