@@ -13,6 +13,7 @@
  * the file to `maxBytes` (`journal_size_limit`). If the thread fails, the store falls back to SQLite's
  * auto-checkpoint (`failed`).
  */
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -71,7 +72,15 @@ export class WalCheckpointer {
   #closed = false;
 
   constructor(path: string, maxBytes: number, hooks: CheckpointHooks) {
-    const url = pathToFileURL(path);
+    // The file the store's own connection opened (it exists by now): `pathToFileURL` resolves `..` as text,
+    // which through a symbolic link could name another file.
+    let real = path;
+    try {
+      real = realpathSync(path);
+    } catch {
+      // Gone already: the thread's open fails and the store checkpoints itself.
+    }
+    const url = pathToFileURL(real);
     url.search = 'mode=rw';
     this.#data = { url: url.href, maxBytes };
     this.#hooks = hooks;
@@ -83,7 +92,11 @@ export class WalCheckpointer {
     this.#commits = 0;
     this.#running = true;
     try {
-      this.#thread().postMessage('passive');
+      const thread = this.#thread();
+      // Referenced while a checkpoint runs: a restart holds the store's commits back, and a process that
+      // ended before it answered would lose them.
+      thread.ref();
+      thread.postMessage('passive');
     } catch (error) {
       // A thread that cannot start (out of memory, say): the store checkpoints itself from now on.
       this.#closed = true;
@@ -105,6 +118,7 @@ export class WalCheckpointer {
       }
       this.#letGo();
       this.#running = false;
+      if (!this.#closed) worker.unref();
     });
     worker.on('error', (error) => {
       this.#closed = true;

@@ -23,7 +23,8 @@ export type Job =
       name: string;
     }
   | { mode: 'settle-loop'; where: Where; keyId: string }
-  | { mode: 'leave-open'; path: string; calls: number };
+  | { mode: 'leave-open'; path: string; calls: number }
+  | { mode: 'leave-writing'; path: string; calls: number };
 
 export interface ContendResult {
   granted: Record<string, number>;
@@ -139,10 +140,28 @@ async function leaveOpen(job: Extract<Job, { mode: 'leave-open' }>): Promise<voi
   console.log('returning');
 }
 
+/**
+ * Starts `calls` settlements without waiting for them, a few per turn, with a write-ahead log limit so small
+ * that every checkpoint holds the store's commits back for a restart, and returns: the process must not end
+ * before every one is committed (it prints how many were, as it exits).
+ */
+async function leaveWriting(job: Extract<Job, { mode: 'leave-writing' }>): Promise<void> {
+  const store = await SqliteGatewayStore.open(job.path, { walMaxBytes: 1 });
+  const { record } = await store.createKey({ name: 'left-writing' });
+  let committed = 0;
+  process.on('exit', () => process.stdout.write(`committed ${committed}\n`));
+  for (let i = 0; i < job.calls; i++) {
+    const reservation = { keyId: record.id, requestId: `w-${i}`, at: Date.now(), tokens: 1, costUsd: 0 };
+    void call(store, record, reservation).then(() => committed++);
+    if (i % 4 === 3) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '{}') as Job;
   if (job.mode === 'contend') return contend(job);
   if (job.mode === 'leave-open') return leaveOpen(job);
+  if (job.mode === 'leave-writing') return leaveWriting(job);
   return settleLoop(job);
 }
 
