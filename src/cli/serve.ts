@@ -73,6 +73,9 @@ async function runOne(
   io: Io,
   shared: { emulatorUrl?: string; masterKey?: string; statePath?: string },
 ) {
+  // First, before anything is allocated: V8 set for a process that serves many short requests (without
+  // --config the emulator shares it, and is served the same way). See gateway/process-tuning.ts.
+  tuneGatewayProcess();
   let emulator: Emulator | undefined;
   let config: GatewayConfig;
   if (flags.config) config = loadGatewayConfig(flags.config, io.env);
@@ -89,8 +92,6 @@ async function runOne(
     config = gatewayConfigFrom(emulatorGatewayConfig(target, masterKey, statePath), io.env);
   }
   const logger = loggerFor(flags);
-  // This process is the gateway and nothing else: V8 set for serving many short requests (process-tuning.ts).
-  tuneGatewayProcess();
   const gateway = await startGateway({
     config,
     port: flags.port,
