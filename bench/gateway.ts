@@ -66,7 +66,6 @@ const ANTHROPIC_BODY = JSON.stringify({
 });
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-/** A virtual key with rpm, tpm and a daily budget, so that every request is reserved and settled. */
 /**
  * Our gateway (bench/gateway-server.ts) in its own process over `stub`, its SQLite state in a new temporary
  * folder; `stop()` ends the process and deletes the folder.
@@ -88,6 +87,7 @@ export async function startOurGateway(stub: string): Promise<ServerProcess> {
   };
 }
 
+/** A virtual key with rpm, tpm and a daily budget, so that every request is reserved and settled. */
 export async function createKey(gateway: string): Promise<string> {
   const response = await fetch(`${gateway}/admin/keys`, {
     method: 'POST',
