@@ -201,17 +201,12 @@ describe('gateway state: SQLite after kill -9', () => {
 describe('gateway state: a process that never closes its SQLite store', () => {
   test('still ends by itself once its checkpoint thread has started', async (t) => {
     const path = join(await tempDir(t), 'left-open.sqlite');
-    // 200 calls are 400 commits: the checkpoint thread starts at the 64th.
-    const child = spawn(process.execPath, [CHILD, JSON.stringify({ mode: 'leave-open', path, calls: 200 })], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    // A process kept alive by the thread would never end: stop it well before the test's own timeout.
-    const stop = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    t.after(() => clearTimeout(stop));
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+    // 200 calls are 400 commits: the checkpoint thread starts at the 64th. A process kept alive by the thread
+    // would never end: it is killed well before the test's own timeout.
+    const { code, signal, stdout } = await runScript(
+      CHILD,
+      { mode: 'leave-open', path, calls: 200 },
+      { killAfterMs: 30_000 },
     );
     assert.equal(stdout, 'returning\n');
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, 'the process ended on its own');

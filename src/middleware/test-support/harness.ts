@@ -219,11 +219,16 @@ export function runChild(job: object): Promise<{ code: number | null; stdout: st
   return runScript(CHILD_SCRIPT, job);
 }
 
-/** Runs a TypeScript script in its own process with `job` (as JSON) and resolves with its exit code and output. */
+/**
+ * Runs a TypeScript script in its own process with `job` (as JSON) and resolves with its exit code, the signal
+ * that ended it if one did, and its output. With `killAfterMs`, a process still running then is killed with
+ * SIGKILL (for a test whose point is that the process ends by itself).
+ */
 export function runScript(
   script: string,
   job: object,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  options: { killAfterMs?: number } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, JSON.stringify(job)], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -232,8 +237,15 @@ export function runScript(
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const killer =
+      options.killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
