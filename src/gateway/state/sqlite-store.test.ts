@@ -9,6 +9,7 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
+import { setTimeout as wait } from 'node:timers/promises';
 import { tempDir } from '../../middleware/test-support/harness.ts';
 import { isLLMError } from '../../spec/errors.ts';
 import { SqliteGatewayStore } from './sqlite-store.ts';
@@ -188,6 +189,14 @@ describe('SQLite store: a state file removed while the store is open', () => {
   test('is not made again, empty, by the checkpoint thread', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'removed.sqlite');
+    let warned: (message: string) => void = () => {};
+    const warning = new Promise<string>((resolve) => (warned = resolve));
+    const onWarning = (emitted: Error & { code?: string }) => {
+      if (emitted.code === 'LLMF_SQLITE_CHECKPOINT' && emitted.message.includes(path))
+        warned(emitted.message);
+    };
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
     const store = await SqliteGatewayStore.open(path);
     const { record } = await store.createKey({ name: 'orphan' });
     for (const file of await readdir(dir)) await unlink(join(dir, file));
@@ -196,6 +205,12 @@ describe('SQLite store: a state file removed while the store is open', () => {
       const reservation = reservationFor(record, { tokens: 10 });
       await store.settle(record, reservation, entryFor(record, reservation, { inputTokens: 5 }));
     }
+    // The open store is told, as a process warning, that its thread stopped and why (a thread that opened a
+    // file instead never fails: the wait ends after 10 s with nothing).
+    assert.match(
+      await Promise.race([warning, wait(10_000, '')]),
+      /checkpoint thread of the gateway state file .*removed\.sqlite stopped \(unable to open/,
+    );
     await store.close();
     assert.deepEqual(await readdir(dir), []);
   });

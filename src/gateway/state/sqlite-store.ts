@@ -172,8 +172,13 @@ export class SqliteGatewayStore implements GatewayStore {
             this.#writesHeld = false;
             if (this.#queued.length > 0) setImmediate(() => this.#commitQueued());
           },
-          failed: () => {
+          failed: (error) => {
             if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint = 1000');
+            // Not silent: the likeliest cause is a state file removed or moved under a running gateway.
+            process.emitWarning(
+              `The checkpoint thread of the gateway state file ${path} stopped (${(error as Error)?.message ?? String(error)}); SQLite checkpoints it on the serving thread from now on.`,
+              { code: 'LLMF_SQLITE_CHECKPOINT' },
+            );
           },
         });
       }

@@ -57,7 +57,7 @@ export interface CheckpointHooks {
   /** Holds the store's commits back until `release`. */
   hold(): void;
   release(): void;
-  /** The thread cannot go on: told once; nothing is checkpointed from then on. */
+  /** The thread cannot go on (told once, and only while the store is open); it checkpoints nothing more. */
   failed(error: unknown): void;
 }
 
@@ -121,9 +121,11 @@ export class WalCheckpointer {
       if (!this.#closed) worker.unref();
     });
     worker.on('error', (error) => {
+      // A store already closed has nothing left to checkpoint: only an open one is told.
+      const open = !this.#closed;
       this.#closed = true;
       this.#letGo();
-      this.#hooks.failed(error);
+      if (open) this.#hooks.failed(error);
     });
     // Unreferenced last: adding a 'message' listener references the worker's port again, and a process that
     // never closes its store would then never end.
